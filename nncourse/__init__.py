@@ -1,0 +1,19 @@
+"""nncourse: the reference implementations behind *Neural networks from scratch*.
+
+Every formula the book teaches lives here once, tested against an independent oracle.
+Chapters import it; the exercise graders compare students' code with it.
+
+Modules, from the bottom up (each imports only numpy and the ones above it):
+
+- :mod:`nncourse.functions`  activations and softmax
+- :mod:`nncourse.losses`     loss functions and their gradients
+- :mod:`nncourse.gradients`  numerical differentiation, gradient descent, gradient checks
+- :mod:`nncourse.layers`     layers with ``forward``/``backward``
+- :mod:`nncourse.networks`   ``TwoLayerNet``
+- :mod:`nncourse.optim`      optimizers with ``update(params, grads)``
+- :mod:`nncourse.datasets`   MNIST / Fashion-MNIST and the chapters' synthetic data
+- :mod:`nncourse.training`   a mini-batch training loop with history
+- :mod:`nncourse.plotting`   the book's standard figures
+"""
+
+__version__ = "0.1.0"
