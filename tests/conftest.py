@@ -1,0 +1,52 @@
+"""Shared fixtures: the repository paths and the book, built once per test session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+HTML = REPO / "_build" / "html"
+TEST_OUTPUT = REPO / "test-output"
+
+
+def tool_env() -> dict[str, str]:
+    """The environment for subprocesses: the venv's tools first on PATH, the course data set."""
+    env = dict(os.environ)
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.setdefault("NNCOURSE_DATA", str((REPO.parent / "shared" / "data").resolve()))
+    return env
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def test_output() -> Path:
+    TEST_OUTPUT.mkdir(exist_ok=True)
+    return TEST_OUTPUT
+
+
+@pytest.fixture(scope="session")
+def book_build() -> subprocess.CompletedProcess:
+    """Build the whole book with warnings as errors (re-using the execution cache)."""
+    return subprocess.run(
+        [str(VENV_BIN / "jupyter-book"), "build", str(REPO), "--warningiserror", "--nitpick",
+         "--keep-going"],
+        cwd=REPO, env=tool_env(), capture_output=True, text=True, timeout=1200,
+    )
+
+
+@pytest.fixture(scope="session")
+def built_html(book_build: subprocess.CompletedProcess) -> Path:
+    """The built site; fails (rather than skips) every dependent test if the build failed."""
+    if book_build.returncode != 0:
+        pytest.fail("the book did not build:\n" + book_build.stdout[-4000:] + book_build.stderr[-4000:])
+    return HTML

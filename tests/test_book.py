@@ -1,0 +1,83 @@
+"""The built book: zero warnings, every page present, nothing secret or remote in it."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from book_pages import chapter_files, toc_files
+
+pytestmark = pytest.mark.slow
+
+# Markers that only source notebooks carry (nbgrader solution and hidden-test regions).
+SECRET_MARKERS = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "BEGIN SOLUTION", "END SOLUTION")
+
+
+def test_book_builds_with_zero_warnings(book_build):
+    log = book_build.stdout + book_build.stderr
+    assert book_build.returncode == 0, log[-6000:]
+    warnings = [line for line in log.splitlines() if re.search(r"\bWARNING\b", line)]
+    assert not warnings, "\n".join(warnings)
+
+
+def test_every_toc_page_is_built(built_html, repo):
+    missing = [f for f in toc_files(repo) if not (built_html / f"{f}.html").is_file()]
+    assert not missing
+
+
+def test_every_chapter_has_the_required_parts(built_html, repo):
+    required = ("Learning goals", "Common mistakes", "Summary", "Exercises")
+    for chapter in chapter_files(repo):
+        text = (built_html / f"{chapter}.html").read_text()
+        absent = [part for part in required if part not in text]
+        assert not absent, f"{chapter} lacks {absent}"
+        assert "<img" in text, f"{chapter} has no figure"
+
+
+def test_solutions_and_hidden_tests_are_never_published(built_html):
+    for path in built_html.rglob("*"):
+        relative = path.relative_to(built_html).as_posix()
+        assert "solutions" not in relative.split("/"), f"published: {relative}"
+        if path.is_file() and path.suffix in {".html", ".ipynb", ".md", ".txt", ".js", ".py"}:
+            text = path.read_text(errors="replace")
+            leaked = [m for m in SECRET_MARKERS if m in text]
+            assert not leaked, f"{relative} contains {leaked}"
+
+
+def test_student_exercises_hold_no_solutions_or_hidden_tests(repo):
+    notebooks = list((repo / "exercises").rglob("*.ipynb"))
+    for notebook in notebooks:
+        text = notebook.read_text()
+        leaked = [m for m in SECRET_MARKERS if m in text]
+        assert not leaked, f"{notebook} contains {leaked}"
+
+
+class _ResourceCollector(HTMLParser):
+    """Collects the URLs a page loads by itself (scripts, styles, images, frames)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loaded: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag in {"script", "img", "iframe", "source", "audio", "video"}:
+            self.loaded.append(attributes.get("src") or "")
+        elif tag == "link" and (attributes.get("rel") or "") in {"stylesheet", "preload", "icon"}:
+            self.loaded.append(attributes.get("href") or "")
+
+
+@pytest.mark.parametrize("kind", ["html"])
+def test_pages_load_nothing_from_the_network(built_html, kind):
+    for page in built_html.rglob(f"*.{kind}"):
+        collector = _ResourceCollector()
+        collector.feed(page.read_text(errors="replace"))
+        remote = [url for url in collector.loaded if re.match(r"^(https?:)?//", url)]
+        assert not remote, f"{page.relative_to(built_html)} loads {remote}"
+
+
+def _executed_output(html: Path) -> str:
+    """The text of a built page, tags stripped, for searching printed numbers."""
+    return re.sub(r"<[^>]+>", "", html.read_text())

@@ -1,0 +1,161 @@
+"""The built book in headless Chromium, served on localhost with every other address blocked.
+
+Debian's Chromium (``/usr/bin/chromium``) is driven by Playwright; no browser is downloaded.
+Screenshots of every page land in ``test-output/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urljoin
+
+import pytest
+from book_pages import toc_files
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+    "--disable-background-networking", "--disable-component-update",
+]
+# Chapters whose pages carry an ipywidgets slider.
+SLIDER_PAGES = ("book/ch01_gradient_descent", "book/ch07_optimizers")
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def site(built_html: Path) -> Iterator[str]:
+    handler = functools.partial(_QuietHandler, directory=str(built_html))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail("Debian chromium is not installed: run `make test`, which installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class PageVisit:
+    """Opens one page with the network closed and records what went wrong."""
+
+    def __init__(self, browser, site: str, path: str) -> None:
+        self.site = site
+        self.console_errors: list[str] = []
+        self.failed: list[str] = []
+        self.blocked: list[str] = []
+        self.page = browser.new_page(viewport={"width": 1280, "height": 900})
+        self.page.on("console", self._on_console)
+        self.page.on("pageerror", lambda error: self.console_errors.append(str(error)))
+        self.page.on("requestfailed", lambda request: self.failed.append(request.url))
+        self.page.on("response", self._on_response)
+        self.page.route("**/*", self._only_local)
+        self.page.goto(urljoin(site, f"{path}.html"), wait_until="networkidle")
+        self.page.wait_for_function("window.MathJax === undefined || !!(MathJax.startup && "
+                                    "MathJax.startup.promise)")
+        self.page.evaluate("() => window.MathJax && MathJax.startup.promise")
+
+    def _on_console(self, message) -> None:
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
+    def _on_response(self, response) -> None:
+        if response.status >= 400:
+            self.failed.append(f"{response.status} {response.url}")
+
+    def _only_local(self, route) -> None:
+        if route.request.url.startswith(self.site) or route.request.url.startswith("data:"):
+            route.continue_()
+        else:
+            self.blocked.append(route.request.url)
+            route.abort()
+
+
+@pytest.fixture(scope="module")
+def visits(browser, site, repo, test_output) -> dict[str, PageVisit]:
+    shots = test_output / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    result = {}
+    for path in toc_files(repo):
+        visit = PageVisit(browser, site, path)
+        visit.page.screenshot(path=str(shots / f"{Path(path).name}.png"), full_page=True)
+        result[path] = visit
+    return result
+
+
+def test_pages_load_cleanly_offline(visits):
+    problems = {
+        path: {"console": v.console_errors, "failed": v.failed, "external": v.blocked}
+        for path, v in visits.items() if v.console_errors or v.failed or v.blocked
+    }
+    assert not problems
+
+
+def test_math_is_typeset(visits, repo):
+    for path, visit in visits.items():
+        source = next((repo / path).parent.glob(f"{Path(path).name}.*")).read_text()
+        if "$" not in source:
+            continue
+        assert visit.page.locator("mjx-container").count() > 0, f"{path}: no typeset math"
+        text = visit.page.locator("article").inner_text()
+        assert "$$" not in text, f"{path}: raw $$ left in the page"
+
+
+def test_images_and_animations_are_present(visits, repo):
+    for path, visit in visits.items():
+        broken = visit.page.evaluate(
+            "() => [...document.querySelectorAll('article img')]"
+            ".filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.src)"
+        )
+        assert not broken, f"{path}: images not loaded {broken}"
+        source = next((repo / path).parent.glob(f"{Path(path).name}.*")).read_text()
+        if "animation_html(" in source or "animate_descent(" in source:
+            assert visit.page.locator(".animation img, .animation").count() > 0, (
+                f"{path}: animation missing"
+            )
+
+
+def test_every_internal_link_resolves(visits, site):
+    import urllib.request
+
+    checked: set[str] = set()
+    for path, visit in visits.items():
+        hrefs = visit.page.eval_on_selector_all(
+            "a[href]", "links => links.map(a => a.href)"
+        )
+        for href in hrefs:
+            target = href.split("#")[0]
+            if not target.startswith(site) or target in checked:
+                continue
+            checked.add(target)
+            with urllib.request.urlopen(target) as response:
+                assert response.status == 200, f"{path} links to {href}"
+    sidebar = visits["book/index"].page.locator("nav.bd-links a").count()
+    assert sidebar >= len(visits) - 1, "the sidebar does not list every page"
+    assert checked
+
+
+@pytest.mark.parametrize("path", SLIDER_PAGES)
+def test_widget_slider_renders(visits, path):
+    if path not in visits:
+        pytest.fail(f"{path} is not in the table of contents")
+    slider = visits[path].page.locator(".jupyter-widgets .slider, .widget-slider")
+    slider.first.wait_for(state="visible", timeout=10_000)
+    assert slider.count() > 0
