@@ -48,5 +48,6 @@ def book_build() -> subprocess.CompletedProcess:
 def built_html(book_build: subprocess.CompletedProcess) -> Path:
     """The built site; fails (rather than skips) every dependent test if the build failed."""
     if book_build.returncode != 0:
-        pytest.fail("the book did not build:\n" + book_build.stdout[-4000:] + book_build.stderr[-4000:])
+        log = book_build.stdout[-4000:] + book_build.stderr[-4000:]
+        pytest.fail("the book did not build:\n" + log)
     return HTML
