@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -78,6 +79,32 @@ def test_pages_load_nothing_from_the_network(built_html, kind):
         assert not remote, f"{page.relative_to(built_html)} loads {remote}"
 
 
-def _executed_output(html: Path) -> str:
-    """The text of a built page, tags stripped, for searching printed numbers."""
-    return re.sub(r"<[^>]+>", "", html.read_text())
+def _page_text(page: Path) -> str:
+    """The text of a built page, tags stripped and entities decoded, to find printed numbers."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+
+
+# The worked examples' published numbers (shared/seeds/README.md), as the chapters print them.
+REPRODUCED = {
+    "book/ch01_gradient_descent": [
+        "step 1: w = 0.2, b = 0.6",
+        "step 2: w = 1.28, b = -0.48",
+        "loss = 4, dL/dy_hat = 4, dw = 8, db = 4",
+        "loss = 29.16, dL/dy_hat = 10.8, dw = -10.8, db = 10.8",
+    ],
+    "book/ch02_loss_functions": ["L1 (sum) = 2.0", "MSE (sum) = 4.0"],
+    "book/ch04_backpropagation": [
+        "step 1: loss = 4, dL/dy_hat = 4, w -> 0.2, b -> 0.6",
+        "step 2: loss = 29.16, dL/dy_hat = 10.8, w -> 1.28, b -> -0.48",
+        "E_total = 0.298371109",
+        "dE/dw5 = 0.082167041",
+        "w5 -> 0.35891648",
+    ],
+}
+
+
+@pytest.mark.parametrize("chapter", sorted(REPRODUCED))
+def test_worked_examples_appear_in_the_executed_output(built_html, chapter):
+    text = _page_text(built_html / f"{chapter}.html")
+    missing = [number for number in REPRODUCED[chapter] if number not in text]
+    assert not missing
