@@ -1,0 +1,126 @@
+"""nncourse.plotting: each function draws what it says and returns the right object."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib import pyplot  # noqa: E402
+from matplotlib.animation import FuncAnimation  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+
+from nncourse import plotting  # noqa: E402
+from nncourse.plotting import (  # noqa: E402
+    MAX_FRAMES,
+    animate_descent,
+    plot_history,
+    plot_loss_surface,
+)
+from nncourse.training import History  # noqa: E402
+
+
+def bowl(x: np.ndarray) -> float:
+    return float(x[0] ** 2 + 2 * x[1] ** 2)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    pyplot.close("all")
+
+
+@pytest.fixture
+def history() -> History:
+    return History(loss=[2.0, 1.5, 1.0, 0.8, 0.6, 0.5], epoch=[1, 2, 3],
+                   train_acc=[0.6, 0.8, 0.9], test_acc=[0.55, 0.75, 0.85])
+
+
+def test_plot_history_accuracy(history):
+    ax = plot_history(history)
+    assert isinstance(ax, Axes)
+    train_line, test_line = ax.get_lines()
+    np.testing.assert_array_equal(train_line.get_xdata(), [1, 2, 3])
+    np.testing.assert_array_equal(train_line.get_ydata(), history.train_acc)
+    np.testing.assert_array_equal(test_line.get_ydata(), history.test_acc)
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["train", "test"]
+
+
+def test_plot_history_loss_on_given_axes(history):
+    _, given = pyplot.subplots()
+    ax = plot_history(history, ax=given, metric="loss")
+    assert ax is given
+    (line,) = ax.get_lines()
+    np.testing.assert_allclose(line.get_xdata(), [0.5, 1, 1.5, 2, 2.5, 3])  # 2 batches/epoch
+    np.testing.assert_array_equal(line.get_ydata(), history.loss)
+
+
+def test_plot_history_without_test_set():
+    ax = plot_history(History(loss=[1.0], epoch=[1], train_acc=[0.5]))
+    assert len(ax.get_lines()) == 1
+
+
+def test_plot_history_rejects_bad_input(history):
+    with pytest.raises(ValueError, match="metric"):
+        plot_history(history, metric="accuracies")
+    with pytest.raises(ValueError, match="history is empty"):
+        plot_history(History())
+
+
+def test_plot_loss_surface_evaluates_f_on_the_grid():
+    points = []
+
+    def recording_bowl(x: np.ndarray) -> float:
+        points.append(tuple(x))
+        return bowl(x)
+
+    ax = plot_loss_surface(recording_bowl, (-2, 2), (-1, 3), resolution=5, levels=[0.5, 2, 8])
+    assert isinstance(ax, Axes)
+    grid = {(x0, x1) for x0 in np.linspace(-2, 2, 5) for x1 in np.linspace(-1, 3, 5)}
+    assert len(points) == 25 and set(points) == grid
+    assert ax.get_xlim() == (-2, 2) and ax.get_ylim() == (-1, 3)
+    (contours,) = [child for child in ax.get_children() if hasattr(child, "levels")]
+    np.testing.assert_array_equal(contours.levels, [0.5, 2, 8])
+
+
+def test_plot_loss_surface_draws_the_path():
+    path = np.array([[1.5, 2.0], [0.9, 0.8], [0.5, 0.3], [0.2, 0.1]])
+    ax = plot_loss_surface(bowl, (-2, 2), (-1, 3), path=path, resolution=10)
+    route, start, end = ax.get_lines()
+    np.testing.assert_array_equal(route.get_xydata(), path)
+    np.testing.assert_array_equal(start.get_xydata(), path[:1])
+    np.testing.assert_array_equal(end.get_xydata(), path[-1:])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"xlim": (1, 1)}, "xlim"),
+        ({"ylim": (3, -1)}, "ylim"),
+        ({"path": np.zeros((4, 3))}, "path must have shape"),
+        ({"resolution": 1}, "resolution"),
+    ],
+)
+def test_plot_loss_surface_rejects_bad_input(kwargs, message):
+    arguments = {"f": bowl, "xlim": (-2, 2), "ylim": (-1, 3)} | kwargs
+    with pytest.raises(ValueError, match=message):
+        plot_loss_surface(**arguments)
+
+
+def test_animate_descent_grows_the_path():
+    path = np.array([[1.5, 2.0], [0.9, 0.8], [0.5, 0.3]])
+    anim = animate_descent(bowl, path, (-2, 2), (-1, 3), interval=50)
+    assert isinstance(anim, FuncAnimation)
+    html = anim.to_jshtml()
+    assert html.count("data:image/png;base64") == 3  # one frame per point of a short path
+    line = anim._fig.axes[0].get_lines()[-1]
+    np.testing.assert_array_equal(line.get_xydata(), path)  # the last frame shows all of it
+
+
+def test_animate_descent_caps_the_frames(monkeypatch):
+    assert MAX_FRAMES <= 60  # keeps the book's embedded HTML small
+    monkeypatch.setattr(plotting, "MAX_FRAMES", 4)
+    path = np.column_stack([np.linspace(1.5, 0, 500), np.linspace(2, 0, 500)])
+    anim = animate_descent(bowl, path, (-2, 2), (-1, 3))
+    assert list(anim.new_frame_seq()) == [0, 166, 333, 499]  # evenly spaced, last included
+    assert anim.to_jshtml().count("data:image/png;base64") == 4
