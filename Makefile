@@ -10,6 +10,10 @@ PY     := $(BIN)/python
 # nbgrader runs `alembic` from PATH, and the book's kernels must be the venv's.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export NNCOURSE_DATA ?= $(abspath ../shared/data)
+# One BLAS/OpenMP thread per process: on 2 cores, kernels and test workers run side by side,
+# and oversubscribed BLAS threads slow numpy and torch down 10x or more.
+export OMP_NUM_THREADS ?= 1
+export OPENBLAS_NUM_THREADS ?= 1
 
 VENDOR := _vendor/vendor
 PYTEST_ARGS ?=
