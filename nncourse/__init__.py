@@ -14,6 +14,10 @@ Modules, from the bottom up (each imports only numpy and the ones above it):
 - :mod:`nncourse.datasets`   MNIST / Fashion-MNIST and the chapters' synthetic data
 - :mod:`nncourse.training`   a mini-batch training loop with history
 - :mod:`nncourse.plotting`   the book's standard figures
+- :mod:`nncourse.display`    animations as offline HTML
+- :mod:`nncourse.worked_examples`  the source posts' worked examples, every number
+- :mod:`nncourse.torch_pipeline`   chapter 8's PyTorch Dataset, CNN and loop (needs torch)
+- :mod:`nncourse.grading`    exercise test helpers, self-check, release and grading
 """
 
 __version__ = "0.1.0"

@@ -20,6 +20,9 @@ def tool_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
     env.setdefault("NNCOURSE_DATA", str((REPO.parent / "shared" / "data").resolve()))
+    # One BLAS thread per process: kernels run beside other test workers on 2 cores.
+    env.setdefault("OMP_NUM_THREADS", "1")
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")
     return env
 
 
