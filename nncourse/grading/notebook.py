@@ -1,0 +1,112 @@
+"""The nbgrader structure of an assignment notebook: which cells are graded, for how much."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+
+class NotebookError(ValueError):
+    """A file that should be a Jupyter notebook is not one."""
+
+
+@dataclass(frozen=True)
+class GradedCell:
+    """One graded cell of an assignment.
+
+    Attributes
+    ----------
+    grade_id : str
+        nbgrader's id of the cell, e.g. ``"test_softmax"``.
+    points : float
+        What the cell is worth.
+    autograded : bool
+        True for a code cell of tests; False for an answer (or task) graded by hand.
+    """
+
+    grade_id: str
+    points: float
+    autograded: bool
+
+
+def read_notebook(path: str | Path) -> NotebookNode:
+    """Read a notebook file, with errors a student understands.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.ipynb`` file.
+
+    Returns
+    -------
+    NotebookNode
+        The notebook, nbformat 4.
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no such file.
+    NotebookError
+        When the file is not a readable Jupyter notebook.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no notebook at {path}: check the file name and the folder "
+                                "you are in")
+    if path.suffix != ".ipynb":
+        raise NotebookError(f"{path} is not a Jupyter notebook: give the .ipynb file")
+    try:
+        notebook = nbformat.read(path, as_version=4)
+        nbformat.validate(notebook)
+    except (ValueError, nbformat.ValidationError) as error:  # bad JSON, bad UTF-8, bad schema
+        reason = str(error).splitlines()[0]
+        raise NotebookError(f"{path} is not a valid Jupyter notebook ({reason})") from error
+    return notebook
+
+
+def _nbgrader(cell: NotebookNode) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def graded_cells(notebook: NotebookNode) -> list[GradedCell]:
+    """The graded cells of a notebook, in order.
+
+    Parameters
+    ----------
+    notebook : NotebookNode
+        A source or student notebook with nbgrader metadata.
+
+    Returns
+    -------
+    list of GradedCell
+        Autograded test cells (grade, not solution, code) and cells graded by hand
+        (grade and solution, or task).
+    """
+    cells = []
+    for cell in notebook.cells:
+        meta = _nbgrader(cell)
+        if not (meta.get("grade") or meta.get("task")):
+            continue
+        autograded = bool(meta.get("grade")) and not meta.get("solution") \
+            and cell.cell_type == "code"
+        cells.append(GradedCell(meta["grade_id"], float(meta.get("points", 0)), autograded))
+    return cells
+
+
+def solution_cells(notebook: NotebookNode) -> dict[str, NotebookNode]:
+    """The cells a student writes in, by grade id (code and written answers).
+
+    Parameters
+    ----------
+    notebook : NotebookNode
+        A source or student notebook with nbgrader metadata.
+
+    Returns
+    -------
+    dict of str to NotebookNode
+    """
+    return {_nbgrader(cell)["grade_id"]: cell for cell in notebook.cells
+            if _nbgrader(cell).get("solution")}

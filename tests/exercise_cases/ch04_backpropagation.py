@@ -1,0 +1,36 @@
+"""Wrong and cheating answers to ch04_backpropagation."""
+
+from exercise_cases import answer
+
+ANSWERS = [
+    # The bias gradient summed over the wrong axis.
+    answer("bias_wrong_axis", ("test_affine_backward",), affine_backward='''
+        def affine_backward(dout, x, W):
+            return dout @ W.T, x.T @ dout, dout.sum(axis=1)
+        '''),
+    # Forgets the sigmoid's derivative o(1 - o); the training step inherits the mistake.
+    answer("missing_sigmoid_derivative", ("test_backprop", "test_train_step"), backprop='''
+        def backprop(x, t, W1, b1, W2, b2):
+            h, o = forward(x, W1, b1, W2, b2)
+            delta_out = o - t
+            delta_hidden = (W2 @ delta_out) * h * (1 - h)
+            return np.outer(x, delta_hidden), np.outer(h, delta_out)
+        '''),
+    # Updates the caller's arrays in place.
+    answer("updates_in_place", ("test_train_step",), train_step='''
+        def train_step(x, t, W1, b1, W2, b2, lr):
+            dW1, dW2 = backprop(x, t, W1, b1, W2, b2)
+            W1 -= lr * dW1
+            W2 -= lr * dW2
+            return W1, W2
+        '''),
+    # Runs the course's Affine layer instead of deriving the gradients.
+    answer("calls_reference", ("test_affine_backward",), affine_backward='''
+        from nncourse.layers import Affine
+
+        def affine_backward(dout, x, W):
+            layer = Affine(W, np.zeros(W.shape[1]))
+            layer.forward(x)
+            return layer.backward(dout), layer.dW, layer.db
+        '''),
+]

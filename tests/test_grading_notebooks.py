@@ -1,0 +1,132 @@
+"""Reading assignment notebooks, normalising releases, and hiding tests from feedback."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from nncourse.grading.feedback import HideHiddenTests
+from nncourse.grading.notebook import (
+    GradedCell,
+    NotebookError,
+    graded_cells,
+    read_notebook,
+    solution_cells,
+)
+from nncourse.grading.release import (
+    find_course_root,
+    generate_release,
+    list_assignments,
+    normalise_notebook,
+    venv_tools_on_path,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def nbgrader_meta(grade_id: str, **flags) -> dict:
+    meta = {"grade": False, "solution": False, "locked": False, "grade_id": grade_id,
+            "schema_version": 3, "task": False, **flags}
+    return {"nbgrader": meta}
+
+
+def toy_notebook() -> nbformat.NotebookNode:
+    notebook = new_notebook(cells=[
+        new_markdown_cell("# Toy", id="intro"),
+        new_code_cell("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n"
+                      "    ### END SOLUTION", id="double", metadata=nbgrader_meta(
+                          "double", solution=True)),
+        new_code_cell("assert double(1) == 2\n### BEGIN HIDDEN TESTS\nassert double(-4) == -8, "
+                      "'negative numbers'\n### END HIDDEN TESTS", id="test_double",
+                      metadata=nbgrader_meta("test_double", grade=True, locked=True, points=2),
+                      execution_count=3, outputs=[new_output(
+                          "error", ename="AssertionError", evalue="negative numbers",
+                          traceback=["----", "assert double(-4) == -8, 'negative numbers'"])]),
+        new_markdown_cell("An answer", id="why", metadata=nbgrader_meta(
+            "why", grade=True, solution=True, points=1)),
+    ])
+    notebook.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                        "language": "python"},
+                         "language_info": {"name": "python", "version": "3.11.2"}}
+    notebook.cells[2].metadata["execution"] = {"iopub.status.busy": "2024-01-01T00:00:00"}
+    return notebook
+
+
+def test_graded_and_solution_cells() -> None:
+    notebook = toy_notebook()
+    assert graded_cells(notebook) == [GradedCell("test_double", 2.0, True),
+                                      GradedCell("why", 1.0, False)]
+    assert list(solution_cells(notebook)) == ["double", "why"]
+
+
+def test_read_notebook(tmp_path: Path) -> None:
+    path = tmp_path / "toy.ipynb"
+    nbformat.write(toy_notebook(), path)
+    assert len(read_notebook(path).cells) == 4
+    with pytest.raises(FileNotFoundError, match="no notebook at"):
+        read_notebook(tmp_path / "missing.ipynb")
+    (tmp_path / "toy.py").write_text("print(1)")
+    with pytest.raises(NotebookError, match="not a Jupyter notebook"):
+        read_notebook(tmp_path / "toy.py")
+
+
+def test_feedback_hides_hidden_tests_and_their_tracebacks() -> None:
+    notebook = toy_notebook()
+    cleaned, _ = HideHiddenTests().preprocess(notebook, {})
+    test_cell = cleaned.cells[2]
+    assert test_cell.source == "assert double(1) == 2"
+    assert test_cell.outputs[0].traceback == ["AssertionError: negative numbers"]
+    assert cleaned.cells[1].source == toy_notebook().cells[1].source
+
+
+def test_normalise_notebook_drops_outputs_and_run_metadata(tmp_path: Path) -> None:
+    path = tmp_path / "toy.ipynb"
+    nbformat.write(toy_notebook(), path)
+    normalise_notebook(path)
+    first = path.read_bytes()
+    notebook = nbformat.read(path, as_version=4)
+    assert notebook.cells[2].outputs == [] and notebook.cells[2].execution_count is None
+    assert set(notebook.cells[2].metadata) == {"nbgrader"}
+    assert notebook.metadata.language_info == {"name": "python"}
+    normalise_notebook(path)
+    assert path.read_bytes() == first
+
+
+def test_course_root_and_assignments(tmp_path: Path) -> None:
+    assert find_course_root(REPO / "nncourse" / "grading") == REPO
+    assert "ch01_gradient_descent" in list_assignments(REPO)
+    with pytest.raises(FileNotFoundError, match="nbgrader_config.py"):
+        find_course_root(tmp_path)
+
+
+def test_venv_tools_go_first_on_path_for_a_while() -> None:
+    before = os.environ["PATH"]
+    with venv_tools_on_path():
+        assert os.environ["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
+    assert os.environ["PATH"] == before
+
+
+@pytest.mark.slow
+def test_generate_release_is_a_clean_student_version(tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    (course / "solutions" / "toy").mkdir(parents=True)
+    (course / "nbgrader_config.py").write_text((REPO / "nbgrader_config.py").read_text())
+    nbformat.write(toy_notebook(), course / "solutions" / "toy" / "toy.ipynb")
+
+    first = generate_release(course, tmp_path / "out")
+    released = (tmp_path / "out" / "toy" / "toy.ipynb").read_bytes()
+    again = generate_release(course, tmp_path / "out", ["toy"])
+
+    assert first == again == [tmp_path / "out" / "toy"]
+    assert (tmp_path / "out" / "toy" / "toy.ipynb").read_bytes() == released
+    notebook = nbformat.read(tmp_path / "out" / "toy" / "toy.ipynb", as_version=4)
+    assert "# YOUR CODE HERE\n    raise NotImplementedError()" in notebook.cells[1].source
+    assert notebook.cells[2].source == "assert double(1) == 2"
+    assert notebook.cells[2].outputs == []
+    assert notebook.cells[3].source == "YOUR ANSWER HERE"
+    assert not (course / "gradebook.db").exists()
