@@ -1,0 +1,70 @@
+"""Wrong and cheating answers to ch05_numpy_to_pytorch."""
+
+from exercise_cases import answer
+
+ANSWERS = [
+    # Averages instead of summing: PyTorch's default reduction, not the one asked for.
+    answer("mse_mean", ("test_sum_losses",), sum_losses='''
+        def l1_loss_sum(prediction, target):
+            return torch.sum(torch.abs(prediction - target))
+
+
+        def mse_loss_sum(prediction, target):
+            return torch.mean((prediction - target) ** 2)
+        '''),
+    # Drops the 2 of the derivative of the square.
+    answer("gradient_without_two", ("test_polynomial_loss_and_grad",),
+           polynomial_loss_and_grad='''
+        def polynomial_loss_and_grad(coef, x, y):
+            powers = x[:, None] ** np.arange(len(coef))
+            error = powers @ coef - y
+            return float(np.sum(error**2)), powers.T @ error
+        '''),
+    # Never resets the gradients: the second step uses the sum of both.
+    answer("no_zero_grad", ("test_autograd_step",), autograd_step='''
+        def autograd_step(params, x, y, lr):
+            prediction = sum(p * x**k for k, p in enumerate(params))
+            loss = torch.sum((prediction - y) ** 2)
+            loss.backward()
+            with torch.no_grad():
+                for p in params:
+                    p -= lr * p.grad
+            return loss.item()
+        '''),
+    # Feeds float64 features to the float32 layer: RuntimeError in the forward pass.
+    answer("float64_features", ("test_train_cubic",), train_cubic='''
+        def train_cubic(x, y, lr, steps, seed=0):
+            x64, y64 = torch.from_numpy(x), torch.from_numpy(y)
+            features = torch.stack([x64, x64**2, x64**3], dim=1)
+            torch.manual_seed(seed)
+            model = nn.Sequential(nn.Linear(3, 1), nn.Flatten(0, 1))
+            loss_fn = nn.MSELoss(reduction="sum")
+            optimizer = torch.optim.RMSprop(model.parameters(), lr=lr)
+            losses = []
+            for _ in range(steps):
+                optimizer.zero_grad()
+                loss = loss_fn(model(features), y64)
+                loss.backward()
+                optimizer.step()
+                losses.append(loss.item())
+            return model, losses
+        '''),
+    # PyTorch's loss modules and optimizer where the tasks ask for hand-written code.
+    answer("calls_reference", ("test_sum_losses", "test_autograd_step"), sum_losses='''
+        def l1_loss_sum(prediction, target):
+            return nn.L1Loss(reduction="sum")(prediction, target)
+
+
+        def mse_loss_sum(prediction, target):
+            return torch.nn.functional.mse_loss(prediction, target, reduction="sum")
+        ''', autograd_step='''
+        def autograd_step(params, x, y, lr):
+            optimizer = torch.optim.SGD(params, lr=lr)
+            optimizer.zero_grad()
+            loss = torch.sum((sum(p * x**k for k, p in enumerate(params)) - y) ** 2)
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+            return loss.item()
+        '''),
+]

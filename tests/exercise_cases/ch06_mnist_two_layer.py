@@ -1,0 +1,58 @@
+"""Wrong and cheating answers to ch06_mnist_two_layer."""
+
+from exercise_cases import answer
+
+ANSWERS = [
+    # The log of an unshifted softmax: right for small logits, nan for the hidden large ones.
+    answer("log_of_unshifted_softmax", ("test_forward",), forward='''
+        def predict(params, x):
+            hidden = sigmoid(x @ params["W1"] + params["b1"])
+            return hidden @ params["W2"] + params["b2"]
+
+
+        def loss(params, x, t):
+            exponentials = np.exp(predict(params, x))
+            probabilities = exponentials / exponentials.sum(axis=1, keepdims=True)
+            labels = t.argmax(axis=1) if t.ndim == 2 else t
+            return float(-np.mean(np.log(probabilities[np.arange(len(labels)), labels])))
+        '''),
+    # Compares the predicted classes with one-hot rows as if they were labels.
+    answer("accuracy_ignores_one_hot", ("test_accuracy",), accuracy='''
+        def accuracy(params, x, t):
+            return float(np.mean(predict(params, x).argmax(axis=1) == t))
+        '''),
+    # Forgets the sigmoid's derivative on the way back; training inherits the mistake.
+    answer("missing_sigmoid_derivative", ("test_gradient", "test_train_sgd"), gradient='''
+        def gradient(params, x, t):
+            hidden = sigmoid(x @ params["W1"] + params["b1"])
+            d_logits = softmax_loss_backward(hidden @ params["W2"] + params["b2"], t)
+            d_hidden = d_logits @ params["W2"].T
+            return {"W1": x.T @ d_hidden, "b1": d_hidden.sum(axis=0),
+                    "W2": hidden.T @ d_logits, "b2": d_logits.sum(axis=0)}
+        '''),
+    # Drops the last, shorter mini-batch of every epoch (hidden tests: 50 images, batches of 20).
+    answer("drops_last_batch", ("test_train_sgd",), train_sgd='''
+        def train_sgd(params, x, t, lr, batch_size, epochs, seed):
+            trained = {key: value.copy() for key, value in params.items()}
+            rng = np.random.default_rng(seed)
+            losses = []
+            for _ in range(epochs):
+                order = rng.permutation(len(x))
+                for start in range(0, len(x) - batch_size + 1, batch_size):
+                    batch = order[start : start + batch_size]
+                    losses.append(loss(trained, x[batch], t[batch]))
+                    grads = gradient(trained, x[batch], t[batch])
+                    for key in trained:
+                        trained[key] -= lr * grads[key]
+            return trained, losses
+        '''),
+    # The course's TwoLayerNet computes the gradient; training through it loses too.
+    answer("calls_reference", ("test_gradient", "test_train_sgd"), gradient='''
+        from nncourse.networks import TwoLayerNet
+
+        def gradient(params, x, t):
+            net = TwoLayerNet(*params["W1"].shape, params["W2"].shape[1])
+            net.params = {key: value.copy() for key, value in params.items()}
+            return net.gradient(x, t)
+        '''),
+]
