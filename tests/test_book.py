@@ -94,6 +94,10 @@ REPRODUCED = {
         "loss = 29.16, dL/dy_hat = 10.8, dw = -10.8, db = 10.8",
     ],
     "book/ch02_loss_functions": ["L1 (sum) = 2.0", "MSE (sum) = 4.0"],
+    "book/ch05_numpy_to_pytorch": [
+        "L1Loss(sum) = 2.0", "MSELoss(sum) = 4.0", "np.allclose(hand-written, autograd): True",
+    ],
+    "book/ch08_training_pipeline": ["Using device: ", "Same predictions: True"],
     "book/ch04_backpropagation": [
         "step 1: loss = 4, dL/dy_hat = 4, w -> 0.2, b -> 0.6",
         "step 2: loss = 29.16, dL/dy_hat = 10.8, w -> 1.28, b -> -0.48",
@@ -109,3 +113,29 @@ def test_worked_examples_appear_in_the_executed_output(built_html, chapter):
     text = _page_text(built_html / f"{chapter}.html")
     missing = [number for number in REPRODUCED[chapter] if number not in text]
     assert not missing
+
+
+def _printed_numbers(chapter: Path, pattern: str) -> list[float]:
+    return [float(value) for value in re.findall(pattern, _page_text(chapter))]
+
+
+def test_chapter5_fits_a_cubic_close_to_sin_three_ways(built_html):
+    errors = _printed_numbers(built_html / "book/ch05_numpy_to_pytorch.html",
+                              r"max\|fit - sin\| = ([0-9.]+)")
+    assert len(errors) >= 3, "each of the three ways prints its max |fit - sin|"
+    # The best cubic on [-pi, pi] is 0.20 away from sin at worst; every way must get close.
+    assert all(error < 0.25 for error in errors), errors
+
+
+def test_chapter6_network_beats_90_percent_on_the_test_set(built_html):
+    accuracy = _printed_numbers(built_html / "book/ch06_mnist_two_layer.html",
+                                r"final test accuracy: ([0-9.]+)")
+    assert accuracy and accuracy[-1] > 0.90
+
+
+def test_chapter8_cnn_trains_on_the_available_device(built_html):
+    text = _page_text(built_html / "book/ch08_training_pipeline.html")
+    assert re.search(r"Using device: (cpu|cuda)", text)
+    accuracy = _printed_numbers(built_html / "book/ch08_training_pipeline.html",
+                                r"Test accuracy: ([0-9.]+)")
+    assert accuracy and accuracy[0] > 0.90
