@@ -1,0 +1,94 @@
+"""Checks of the exercises on optimizers (chapter 7): trajectories and hand-written classes.
+
+A student's optimizer class and :mod:`nncourse.optim`'s run on the same seeded problem, a
+noisy quadratic bowl over two parameters of different shapes; :func:`trajectory` records the
+parameters after every step, so a hidden test compares whole trajectories with
+:func:`~nncourse.grading.check_function`. :func:`assert_optimizer_written_by_hand` also
+refuses classes that inherit their update from the course's code.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from nncourse.grading.handwritten import FORBIDDEN_BY_DEFAULT, assert_written_by_hand
+
+Array = NDArray[np.float64]
+SHAPES = {"W": (3, 4), "b": (4,)}
+"""The parameters of every problem: a matrix and a vector, each with its own state."""
+
+
+def trajectory(optimizer_class: type, settings: dict[str, float], seed: int,
+               steps: int = 60) -> dict[str, Array]:
+    """Parameters after each of ``steps`` updates on the seeded noisy bowl.
+
+    The loss is ``½·Σ a·(w − c)²`` per parameter, with random curvatures ``a`` in [0.1, 10]
+    and centres ``c``; each gradient ``a·(w − c)`` gets Gaussian noise, so steps follow the
+    parameters and the gradients change sign.
+
+    Parameters
+    ----------
+    optimizer_class : type
+        Called as ``optimizer_class(**settings)``; its ``update(params, grads)`` changes
+        the dict ``params`` (in place or by assigning new arrays).
+    settings : dict of str to float
+        Hyperparameters, e.g. ``{"lr": 0.1, "momentum": 0.9}``.
+    seed : int
+        Seeds the starting point, the bowl and the noise.
+    steps : int, default 60
+        Number of updates.
+
+    Returns
+    -------
+    dict of str to ndarray
+        For each parameter name, its values after every step: shape ``(steps, *shape)``.
+    """
+    rng = np.random.default_rng(seed)
+    params = {name: rng.normal(size=shape) for name, shape in SHAPES.items()}
+    curvature = {name: rng.uniform(0.1, 10.0, size=shape) for name, shape in SHAPES.items()}
+    centre = {name: rng.normal(size=shape) for name, shape in SHAPES.items()}
+    optimizer = optimizer_class(**settings)
+    path: dict[str, list[Array]] = {name: [] for name in SHAPES}
+    for _ in range(steps):
+        grads = {name: curvature[name] * (params[name] - centre[name])
+                 + 0.5 * rng.normal(size=SHAPES[name]) for name in SHAPES}
+        optimizer.update(params, grads)
+        for name in SHAPES:
+            path[name].append(np.array(params[name], dtype=np.float64))
+    return {name: np.stack(values) for name, values in path.items()}
+
+
+def assert_optimizer_written_by_hand(
+    optimizer_class: type, forbidden: tuple[str, ...] = FORBIDDEN_BY_DEFAULT, *,
+    namespace: dict[str, Any] | None = None,
+) -> None:
+    """Fail when a student's optimizer class uses or inherits the course's or torch's code.
+
+    Parameters
+    ----------
+    optimizer_class : type
+        The student's class.
+    forbidden : tuple of str, default ("nncourse", "torch")
+        As in :func:`~nncourse.grading.assert_written_by_hand`.
+    namespace : dict, optional
+        The student's globals; by default those of the calling test cell.
+
+    Raises
+    ------
+    AssertionError
+        Naming the forbidden base class or what the methods use.
+    """
+    home = namespace if namespace is not None else sys._getframe(1).f_globals
+    name = getattr(optimizer_class, "__name__", "the optimizer")
+    for base in getattr(optimizer_class, "__mro__", ())[1:]:
+        module = base.__module__
+        if any(module == entry or module.startswith(f"{entry}.") for entry in forbidden):
+            raise AssertionError(
+                f"{name} inherits from {module}.{base.__qualname__}, which this task does not "
+                "allow: write the class and its update yourself."
+            )
+    assert_written_by_hand(optimizer_class, forbidden, namespace=home)
