@@ -1,4 +1,4 @@
-"""The ``nncourse`` command: ``nncourse check NOTEBOOK`` and ``nncourse release [ASSIGNMENT...]``.
+"""The ``nncourse`` command: ``check``, ``release``, ``grade`` and ``report``.
 
 Exit status: 0 when everything passed, 1 when a task failed, 2 for a usage error (missing
 file, not a notebook, unknown assignment).
@@ -7,8 +7,10 @@ file, not a notebook, unknown assignment).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future
 
 from nncourse.grading.notebook import NotebookError
 
@@ -32,6 +34,35 @@ def _parser() -> argparse.ArgumentParser:
     release.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
                          help="assignment folder names under solutions/")
     release.add_argument("--root", help="the course folder (default: found from here up)")
+
+    grade = commands.add_parser(
+        "grade", help="autograde every submission of an assignment, in parallel and sandboxed",
+        description="Import submissions, autograde them with nbgrader (each in its own "
+                    "sandboxed kernel, several at a time), write feedback, grades.csv and "
+                    "grades.png under grades/ASSIGNMENT/, and print a summary. A rerun "
+                    "grades only what changed or is missing.")
+    grade.add_argument("assignment", help="the assignment (a folder under solutions/)")
+    grade.add_argument("--submissions", metavar="DIR_OR_ZIP",
+                       help="nbgrader-style folder, folder of <student>.ipynb, or a zip of "
+                            "either (default: the course's submitted/)")
+    grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                       help="submissions graded at once (default: number of cores)")
+    grade.add_argument("--timeout", type=int, default=600,
+                       help="seconds one notebook may run in all (default 600)")
+    grade.add_argument("--memory", type=int, default=3072,
+                       help="memory limit per kernel in MiB (default 3072)")
+    grade.add_argument("--force", action="store_true", help="regrade every submission")
+    grade.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    report = commands.add_parser(
+        "report", help="rewrite grades.csv and grades.png from the gradebook; print a summary",
+        description="Reprint the summary of an assignment's grading and regenerate "
+                    "grades/ASSIGNMENT/grades.csv and grades.png from the gradebook.")
+    report.add_argument("assignment", help="the assignment (a folder under solutions/)")
+    for command in (grade, report):
+        command.add_argument("--db", help="SQLAlchemy URL of the gradebook (default: the "
+                                          "course's sqlite file; e.g. postgresql://...)")
+        command.add_argument("--root", help="the course folder (default: found from here up)")
     return parser
 
 
@@ -50,6 +81,51 @@ def _release(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress(finished: Iterable[Future], total: int) -> Iterator[Future]:
+    from tqdm import tqdm
+
+    failed = 0
+    with tqdm(total=total, unit="submission", desc="grading", file=sys.stderr) as bar:
+        for future in finished:
+            yield future
+            record = future.result() if future.exception() is None else None
+            failed += record is None or record.status != "graded"
+            bar.set_postfix(failed=failed, refresh=False)
+            bar.update()
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from nncourse.grading.grade import GradeOptions, grade
+    from nncourse.grading.release import find_course_root
+    from nncourse.grading.sandbox import isolation
+
+    root = find_course_root(args.root)
+    options = GradeOptions(jobs=args.jobs, timeout=args.timeout, memory_mb=args.memory,
+                           db_url=args.db, force=args.force)
+    print(f"grading {args.assignment} in {root} with {options.jobs} jobs "
+          f"(isolation: {isolation()})", file=sys.stderr)
+    records = grade(root, args.assignment, args.submissions, options,
+                    progress=None if args.quiet else _progress)
+    if not records:
+        print(f"no submissions of {args.assignment} under {root / 'submitted'}",
+              file=sys.stderr)
+        return 2
+    return _report(args)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from nncourse.grading.grade import course_config
+    from nncourse.grading.release import find_course_root
+    from nncourse.grading.report import report
+
+    root = find_course_root(args.root)
+    db_url = course_config(root, args.db).CourseDirectory.db_url
+    csv_path, png_path, text = report(root, args.assignment, db_url)
+    print(text)
+    print(f"wrote {csv_path} and {png_path}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status.
 
@@ -64,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         0 success, 1 failing tasks, 2 usage error.
     """
     args = _parser().parse_args(argv)
-    run = {"check": _check, "release": _release}[args.command]
+    run = {"check": _check, "release": _release, "grade": _grade, "report": _report}[args.command]
     try:
         return run(args)
     except (FileNotFoundError, NotebookError, ValueError) as error:

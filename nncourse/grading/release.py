@@ -121,7 +121,8 @@ def prepare_course(root: str | Path, course: str | Path, assignments: Iterable[s
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
 
 
-def generate_assignments(course: str | Path, assignments: Iterable[str]) -> None:
+def generate_assignments(course: str | Path, assignments: Iterable[str],
+                         db_url: str | None = None) -> None:
     """Run nbgrader's generate_assignment in ``course`` and normalise what it writes.
 
     The assignments are recorded in the course's gradebook, so the folder is ready for
@@ -133,6 +134,8 @@ def generate_assignments(course: str | Path, assignments: Iterable[str]) -> None
         A course folder with ``nbgrader_config.py`` and ``solutions/``.
     assignments : iterable of str
         Folder names under ``solutions/``.
+    db_url : str, optional
+        The gradebook to record them in; the course folder's own by default.
 
     Raises
     ------
@@ -146,6 +149,8 @@ def generate_assignments(course: str | Path, assignments: Iterable[str]) -> None
 
     course = Path(course).resolve()
     config = PyFileConfigLoader(CONFIG_FILE, path=str(course)).load_config()
+    if db_url:
+        config.CourseDirectory.db_url = db_url
     api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
     with venv_tools_on_path():
         for assignment in assignments:

@@ -1,0 +1,332 @@
+"""``nncourse grade``: autograde a whole class with nbgrader, in parallel, safely, resumably.
+
+For each submission a worker process runs nbgrader's own ``autograde`` and
+``generate_feedback`` for that one student, with nbgrader's ``Execute`` replaced by
+:class:`~nncourse.grading.execute.SandboxedExecute`; nbgrader keeps doing its bookkeeping
+(restoring edited or deleted test cells from the gradebook, scores, late penalties,
+feedback). Workers run side by side (``--jobs``); the gradebook serialises their writes.
+
+Every finished submission leaves a record, ``grades/<assignment>/records/<student>.json``,
+with a key made of the submission's bytes, the assignment's source and the limits: a rerun
+(after a crash or a kill) grades only submissions without a record of the same key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from nncourse.grading.notebook import NotebookError, read_notebook
+from nncourse.grading.release import (
+    CONFIG_FILE,
+    SOURCE_DIR,
+    generate_assignments,
+    prepare_course,
+    venv_tools_on_path,
+)
+from nncourse.grading.submissions import expected_notebook, import_submissions
+
+GRADES_DIR = "grades"
+STATUS_INVALID = "invalid"
+STATUS_ERROR = "error"
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    """How ``nncourse grade`` runs.
+
+    Attributes
+    ----------
+    jobs : int
+        Submissions graded at the same time.
+    timeout : int
+        Seconds one notebook may run in all before its kernel is killed.
+    memory_mb : int
+        Address-space limit of each kernel, in MiB.
+    db_url : str or None
+        SQLAlchemy URL of the gradebook; the course config's by default.
+    force : bool
+        Regrade submissions that already have a record.
+    """
+
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    timeout: int = 600
+    memory_mb: int = 3072
+    db_url: str | None = None
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class Record:
+    """How one submission was graded (its scores are in the gradebook).
+
+    Attributes
+    ----------
+    student : str
+    key : str
+        Hash of the submission, the assignment's source and the limits it was graded with.
+    status : str
+        ``graded``, ``timeout``, ``crashed`` (the kernel died), ``invalid`` (not a readable
+        notebook) or ``error`` (nbgrader failed on it).
+    reason : str
+        Why, for anything but ``graded``; what the import changed; empty otherwise.
+    failed_tasks : list of str
+        Test cells that scored 0, each with the first line of its error.
+    tampering : list of str
+        Grading tools the submission changed (and the grader put back).
+    seconds : float
+        Wall-clock time of the whole grading of this submission.
+    kernel_seconds : float
+        Of which running the notebook in its kernel.
+    """
+
+    student: str
+    key: str
+    status: str
+    reason: str = ""
+    failed_tasks: list[str] = field(default_factory=list)
+    tampering: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    kernel_seconds: float = 0.0
+
+
+def records_dir(root: Path, assignment: str) -> Path:
+    """Where the records of ``assignment`` are kept."""
+    return root / GRADES_DIR / assignment / "records"
+
+
+def read_records(root: Path, assignment: str) -> dict[str, Record]:
+    """The records of ``assignment``, by student (unreadable records are skipped)."""
+    records = {}
+    for path in sorted(records_dir(root, assignment).glob("*.json")):
+        try:
+            record = Record(**json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, TypeError):
+            continue
+        records[record.student] = record
+    return records
+
+
+def _write_record(root: Path, assignment: str, record: Record) -> None:
+    folder = records_dir(root, assignment)
+    folder.mkdir(parents=True, exist_ok=True)
+    scratch = folder / f".{record.student}.json.part"
+    scratch.write_text(json.dumps(asdict(record), indent=1), encoding="utf-8")
+    scratch.replace(folder / f"{record.student}.json")  # atomic: a record is whole or absent
+
+
+def course_config(root: Path, db_url: str | None = None) -> Any:
+    """The course's nbgrader config, with the gradebook at ``db_url`` when given.
+
+    A SQLite gradebook gets a 60 s busy timeout, so that parallel workers wait for each
+    other's writes instead of failing.
+    """
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
+    url = db_url or config.CourseDirectory.db_url
+    if url.startswith("sqlite:") and "timeout=" not in url:
+        url += ("&" if "?" in url else "?") + "timeout=60"
+    config.CourseDirectory.db_url = url
+    return config
+
+
+def ensure_in_gradebook(root: Path, assignment: str, db_url: str) -> None:
+    """Record ``assignment`` in the gradebook, from ``solutions/``, if it is not there yet.
+
+    nbgrader's generate_assignment runs in a scratch copy of the course, so ``exercises/``
+    is left as released.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url) as gradebook:
+        try:
+            if gradebook.find_assignment(assignment).notebooks:
+                return
+        except MissingEntry:
+            pass
+    with tempfile.TemporaryDirectory(prefix="nncourse-register-") as scratch:
+        prepare_course(root, scratch, [assignment])
+        generate_assignments(scratch, [assignment], db_url=db_url)
+
+
+def submission_key(root: Path, assignment: str, student: str, options: GradeOptions) -> str:
+    """What a record must match to be reused: submission, sources and limits."""
+    digest = hashlib.sha256()
+    for path in (expected_notebook(root, student, assignment),
+                 *sorted((root / SOURCE_DIR / assignment).glob("*.ipynb"))):
+        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
+    digest.update(f"{options.timeout}/{options.memory_mb}".encode())
+    return digest.hexdigest()
+
+
+def failed_tasks(notebook: nbformat.NotebookNode) -> list[str]:
+    """Test cells of a graded notebook that failed, as ``"grade_id: Error: message"``."""
+    from nncourse.grading.execute import is_test_cell
+
+    failures = []
+    for cell in notebook.cells:
+        errors = [output for output in cell.get("outputs", []) if output.output_type == "error"]
+        if is_test_cell(cell) and errors:
+            message = (errors[-1].get("evalue") or "").strip().splitlines()
+            first = message[0][:160] if message else ""
+            failures.append(f"{cell.metadata.nbgrader['grade_id']}: {errors[-1].ename}: {first}")
+    return failures
+
+
+def grade_submission(root: str, assignment: str, student: str, key: str, note: str,
+                     options: GradeOptions) -> Record:
+    """Autograde one student's submission and write their feedback (runs in a worker).
+
+    Parameters
+    ----------
+    root : str
+        The course folder.
+    assignment : str
+        The assignment's name.
+    student : str
+        The student's id.
+    key : str
+        The submission's key (see :func:`submission_key`).
+    note : str
+        What the import changed, prefixed to the reason.
+    options : GradeOptions
+        Limits and gradebook.
+
+    Returns
+    -------
+    Record
+    """
+    from nbgrader.converters import Autograde, GenerateFeedback
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.preprocessors import Execute
+    from nbgrader.utils import capture_log
+
+    from nncourse.grading.execute import STATUS_GRADED, SandboxedExecute
+
+    warnings.filterwarnings("ignore", module="nbgrader")  # its SQLAlchemy session chatter
+    started = time.monotonic()
+    course = Path(root)
+    base = Record(student, key, STATUS_GRADED, note)
+    try:
+        read_notebook(expected_notebook(course, student, assignment))
+    except (FileNotFoundError, NotebookError) as error:
+        return replace(base, status=STATUS_INVALID, reason=_join(note, str(error)))
+    with tempfile.TemporaryDirectory(prefix="nncourse-grade-") as scratch:
+        config = course_config(course, options.db_url)
+        config.Autograde.autograde_preprocessors = [
+            SandboxedExecute if step is Execute else step
+            for step in Autograde.class_traits()["autograde_preprocessors"].default()]
+        config.SandboxedExecute.workdir = str(Path(scratch) / "work")
+        config.SandboxedExecute.report_path = str(Path(scratch) / "report.json")
+        config.SandboxedExecute.memory_mb = options.memory_mb
+        config.SandboxedExecute.submission_timeout = options.timeout
+        config.HTMLExporter.template_name = "feedback"
+        coursedir = CourseDirectory(config=config, assignment_id=assignment, student_id=student)
+        with venv_tools_on_path():
+            autograde = Autograde(coursedir=coursedir, config=config)
+            autograde.force, autograde.create_student = True, True
+            result = capture_log(autograde)
+            if result["success"]:
+                feedback = GenerateFeedback(coursedir=coursedir, config=config)
+                feedback.force = True
+                result = capture_log(feedback)
+        report_path = Path(scratch) / "report.json"
+        report = json.loads(report_path.read_text()) if report_path.is_file() else {}
+    if not result["success"]:
+        return replace(base, status=STATUS_ERROR, seconds=time.monotonic() - started,
+                       reason=_join(note, "nbgrader failed: " + _last_error(result)))
+    graded = course / "autograded" / student / assignment / f"{assignment}.ipynb"
+    return replace(
+        base, status=report.get("status", STATUS_GRADED),
+        reason=_join(note, report.get("reason", "")),
+        failed_tasks=failed_tasks(nbformat.read(graded, as_version=4)),
+        tampering=report.get("tampering", []),
+        seconds=round(time.monotonic() - started, 3),
+        kernel_seconds=report.get("seconds", 0.0))
+
+
+def _join(*parts: str) -> str:
+    return "; ".join(part for part in parts if part)
+
+
+def _last_error(result: dict[str, Any]) -> str:
+    text = (result.get("error") or result.get("log") or "unknown error").strip()
+    return text.splitlines()[-1][:300]
+
+
+def grade(root: str | Path, assignment: str, source: str | Path | None = None,
+          options: GradeOptions | None = None,
+          progress: Callable[[Iterable[Future], int], Iterable[Future]] | None = None,
+          ) -> dict[str, Record]:
+    """Grade every submission of ``assignment`` that has no up-to-date record.
+
+    Parameters
+    ----------
+    root : str or Path
+        The course folder.
+    assignment : str
+        The assignment's name (a folder under ``solutions/``).
+    source : str or Path, optional
+        Submissions to import first (see
+        :func:`~nncourse.grading.submissions.import_submissions`).
+    options : GradeOptions, optional
+        Jobs, limits and gradebook; the defaults otherwise.
+    progress : callable, optional
+        Wraps the iterator of finished jobs (and their count), e.g. with a progress bar.
+
+    Returns
+    -------
+    dict of str to Record
+        The records of every student of the assignment, old and new.
+
+    Raises
+    ------
+    ValueError
+        For an unknown assignment or unusable submissions.
+    """
+    options = options or GradeOptions()
+    root = Path(root).resolve()
+    if not (root / SOURCE_DIR / assignment).is_dir():
+        raise ValueError(f"no assignment {assignment!r} under {root / SOURCE_DIR}")
+    config = course_config(root, options.db_url)
+    with venv_tools_on_path():
+        ensure_in_gradebook(root, assignment, config.CourseDirectory.db_url)
+    imported = import_submissions(root, assignment, source)
+    records = read_records(root, assignment)
+    todo = {}
+    for student in imported.students:
+        key = submission_key(root, assignment, student, options)
+        if options.force or student not in records or records[student].key != key:
+            todo[student] = key
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=max(1, options.jobs), mp_context=context) as pool:
+        futures = {pool.submit(grade_submission, str(root), assignment, student, key,
+                               imported.notes.get(student, ""), options): student
+                   for student, key in todo.items()}
+        finished = as_completed(futures)
+        for future in progress(finished, len(futures)) if progress else finished:
+            student = futures[future]
+            try:
+                record = future.result()
+            except BrokenProcessPool:
+                record = Record(student, "", STATUS_ERROR,
+                                "the grading worker died; run the command again to retry")
+            except Exception as error:  # noqa: BLE001 (one submission must not stop the class)
+                record = Record(student, "", STATUS_ERROR, f"grading failed: {error!r}")
+            _write_record(root, assignment, record)
+            records[student] = record
+    return {student: records[student] for student in imported.students}

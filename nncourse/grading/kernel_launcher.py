@@ -1,0 +1,45 @@
+"""Start an IPython kernel with resource limits: ``python -m nncourse.grading.kernel_launcher``.
+
+``--memory MB`` bounds the kernel's address space (an oversized allocation raises
+``MemoryError`` in the student's cell), written files are capped at ``--max-file-mb`` and
+core dumps are off; then the process becomes an ordinary ``ipykernel`` with the remaining
+arguments (``-f CONNECTION_FILE``). Used for every grading kernel, sandboxed or not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+
+MIB = 1024 * 1024
+
+
+def apply_limits(memory_mb: int, max_file_mb: int) -> None:
+    """Limit this process and its children.
+
+    Parameters
+    ----------
+    memory_mb : int
+        Address space, in MiB.
+    max_file_mb : int
+        Largest file the process may write, in MiB.
+    """
+    resource.setrlimit(resource.RLIMIT_AS, (memory_mb * MIB, memory_mb * MIB))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_mb * MIB, max_file_mb * MIB))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Apply the limits, then replace this process with ``python -m ipykernel_launcher``."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--memory", type=int, required=True, help="MiB of address space")
+    parser.add_argument("--max-file-mb", type=int, default=64, help="largest file written")
+    args, kernel_args = parser.parse_known_args(argv)
+    apply_limits(args.memory, args.max_file_mb)
+    os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *kernel_args])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""Where a submission's kernel runs: a bubblewrap sandbox that sees no course files.
+
+The kernel that executes a student's notebook gets a read-only view of the Python install,
+the virtual environment, the ``nncourse`` package and the data sets, and nothing else of the
+machine: no ``solutions/``, no gradebook, no other student's submission, no network, its own
+process tree (everything it starts dies with it), a scrubbed environment and, through
+:mod:`nncourse.grading.kernel_launcher`, limits on memory, file size and core dumps.
+
+Without ``bwrap`` (``apt install bubblewrap``; macOS has none) the kernel still gets the
+limits, the scrubbed environment, a fresh working folder and its own session, but can read
+whatever the grading user can: :func:`isolation` says which of the two a run gets.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nncourse
+
+NOBODY = 65534
+"""The user and group id the kernel runs as inside the sandbox."""
+
+
+def bwrap_path() -> str | None:
+    """The ``bwrap`` executable, or None when bubblewrap is not installed."""
+    return shutil.which("bwrap")
+
+
+def isolation() -> str:
+    """``"bubblewrap"`` when kernels run sandboxed, else ``"limits only"``."""
+    return "bubblewrap" if bwrap_path() else "limits only"
+
+
+@dataclass(frozen=True)
+class SandboxSpec:
+    """What one submission's kernel may use.
+
+    Attributes
+    ----------
+    workdir : Path
+        The kernel's working folder (and HOME): the only place it may write, with ``/tmp``.
+    memory_mb : int
+        Address-space limit of the kernel, in MiB.
+    shared : tuple of Path
+        Extra folders the kernel may read (the job's socket folder, data sets).
+    env : dict of str to str
+        Variables passed to the kernel; everything else of the grader's environment is dropped.
+    """
+
+    workdir: Path
+    memory_mb: int
+    shared: tuple[Path, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def kernel_environment(workdir: Path, data_dir: str | None) -> dict[str, str]:
+    """The scrubbed environment of a grading kernel.
+
+    Parameters
+    ----------
+    workdir : Path
+        The kernel's HOME and working folder.
+    data_dir : str or None
+        Value of ``NNCOURSE_DATA`` (where the data sets are), if set.
+
+    Returns
+    -------
+    dict of str to str
+    """
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(workdir),
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": str(workdir / ".config" / "matplotlib"),
+        "IPYTHONDIR": str(workdir / ".ipython"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "NBGRADER_EXECUTION": "autograde",
+    }
+    if data_dir:
+        env["NNCOURSE_DATA"] = data_dir
+    return env
+
+
+def _readable_roots() -> list[Path]:
+    """Folders every kernel needs to read: Python, the venv, the package, system files."""
+    package = Path(nncourse.__file__).resolve().parent
+    roots = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), package}
+    return sorted(roots)
+
+
+def wrap(command: list[str], spec: SandboxSpec) -> list[str]:
+    """``command`` preceded by the ``bwrap`` call that sandboxes it (unchanged without bwrap).
+
+    Parameters
+    ----------
+    command : list of str
+        The kernel's command line (the launcher and its arguments).
+    spec : SandboxSpec
+        What the kernel may see and use.
+
+    Returns
+    -------
+    list of str
+    """
+    bwrap = bwrap_path()
+    if bwrap is None:
+        return command
+    args = [bwrap, "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
+    for link in ("bin", "lib", "lib64", "sbin"):
+        target = Path("/") / link
+        if target.is_symlink():
+            args += ["--symlink", os.readlink(target), str(target)]
+        elif target.is_dir():
+            args += ["--ro-bind", str(target), str(target)]
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    for root in _readable_roots():
+        args += ["--ro-bind", str(root), str(root)]
+    for folder in spec.shared:
+        args += ["--ro-bind-try", str(folder), str(folder)]
+    args += ["--bind", str(spec.workdir), str(spec.workdir)]
+    args += ["--unshare-all", "--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY),
+             "--die-with-parent", "--new-session", "--chdir", str(spec.workdir), "--clearenv"]
+    for name, value in spec.env.items():
+        args += ["--setenv", name, value]
+    return [*args, "--", *command]
