@@ -18,7 +18,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 VENDOR := _vendor/vendor
 PYTEST_ARGS ?=
 
-.PHONY: setup book test lint browser exercises bench clean
+.PHONY: setup book test lint browser exercises bench grading clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ $(VENDOR)/.copied: node_modules/.installed
 /usr/bin/chromium:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
 
+# Debian's bubblewrap: `nncourse grade` runs each submission's kernel in a bwrap sandbox.
+/usr/bin/bwrap:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends bubblewrap >/dev/null
+
 setup: $(VENV)/.installed $(VENDOR)/.copied
 
 book: setup
@@ -51,9 +55,12 @@ book: setup
 	@echo "Book built: open $(CURDIR)/_build/html/index.html"
 	@echo "or serve it: $(PY) -m http.server --directory _build/html 8000"
 
-test: setup /usr/bin/chromium
+test: setup /usr/bin/chromium /usr/bin/bwrap
 	$(BIN)/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# What an instructor's grading machine needs besides the set-up.
+grading: setup /usr/bin/bwrap
 
 exercises: setup
 	$(BIN)/nncourse release

@@ -44,9 +44,12 @@ def toy_notebook() -> nbformat.NotebookNode:
         new_code_cell("assert double(1) == 2\n### BEGIN HIDDEN TESTS\nassert double(-4) == -8, "
                       "'negative numbers'\n### END HIDDEN TESTS", id="test_double",
                       metadata=nbgrader_meta("test_double", grade=True, locked=True, points=2),
-                      execution_count=3, outputs=[new_output(
-                          "error", ename="AssertionError", evalue="negative numbers",
-                          traceback=["----", "assert double(-4) == -8, 'negative numbers'"])]),
+                      execution_count=3, outputs=[
+                          new_output("stream", name="stdout",
+                                     text="assert double(-4) == -8  # printed by student code"),
+                          new_output("error", ename="AssertionError", evalue="negative numbers",
+                                     traceback=["----", "assert double(-4) == -8, 'negative "
+                                                "numbers'"])]),
         new_markdown_cell("An answer", id="why", metadata=nbgrader_meta(
             "why", grade=True, solution=True, points=1)),
     ])
@@ -80,6 +83,7 @@ def test_feedback_hides_hidden_tests_and_their_tracebacks() -> None:
     cleaned, _ = HideHiddenTests().preprocess(notebook, {})
     test_cell = cleaned.cells[2]
     assert test_cell.source == "assert double(1) == 2"
+    assert [output.output_type for output in test_cell.outputs] == ["error"]
     assert test_cell.outputs[0].traceback == ["AssertionError: negative numbers"]
     assert cleaned.cells[1].source == toy_notebook().cells[1].source
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -153,8 +154,9 @@ class SandboxedExecute(Execute):
     def _install_guard(self) -> None:
         self._guard_name = f"_nncourse_guard_{secrets.token_hex(8)}"
         source = "\n".join(cell.source for cell in self.nb.cells if cell.cell_type == "code")
-        extra = ("torch", "torch.nn", "torch.nn.functional", "torch.testing", "torch.optim"
-                 ) if "torch" in source else ()
+        extra = tuple(sorted(set(re.findall(r"\bnncourse(?:\.[A-Za-z_]\w*)+", source))))
+        if "torch" in source:
+            extra += ("torch", "torch.nn", "torch.nn.functional", "torch.testing", "torch.optim")
         # Installed and checked outside of any cell's run (as user expressions), so that the
         # hooks IPython swaps in while a cell runs are compared in the same state.
         expression = (f"__import__('nncourse.grading.kernel_guard', fromlist=['install'])"

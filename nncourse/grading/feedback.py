@@ -11,7 +11,8 @@ class HideHiddenTests(ClearHiddenTests):
     nbgrader's feedback shows the autograded notebook, hidden tests included, and an
     IPython traceback quotes the lines around the failing one (upstream issue #917). Cells
     that held hidden tests keep only the last line of their error, ``Name: message``, which
-    is where the grading helpers put everything a student needs.
+    is where the grading helpers put everything a student needs; what such a cell printed or
+    displayed is dropped too, since code under test could print the test's own source.
     """
 
     def preprocess_cell(
@@ -19,7 +20,8 @@ class HideHiddenTests(ClearHiddenTests):
     ) -> tuple[NotebookNode, ResourcesDict]:
         had_hidden_tests = self._remove_hidden_test_region(cell)
         if had_hidden_tests and cell.cell_type == "code":
-            for output in cell.get("outputs", []):
-                if output.output_type == "error":
-                    output.traceback = [f"{output.ename}: {output.evalue}"]
+            cell.outputs = [output for output in cell.get("outputs", [])
+                            if output.output_type == "error"]
+            for output in cell.outputs:
+                output.traceback = [f"{output.ename}: {output.evalue}"]
         return cell, resources
