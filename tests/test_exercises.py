@@ -3,8 +3,9 @@
 The slow tests build one temporary course with every assignment: ``generate_assignment``,
 then one submission per student under ``submitted/<student>/<assignment>/`` (the reference
 solution, the blank student version, and the hand-written answers of ``exercise_cases``),
-one ``nbgrader autograde`` and one ``generate_feedback`` call per assignment for all its
-students, and the scores read back from the gradebook.
+one ``nncourse grade`` run per assignment for all its students (nbgrader's autograde and
+generate_feedback, in sandboxed kernels, two at a time), and the scores read back from the
+gradebook.
 """
 
 from __future__ import annotations
@@ -141,9 +142,11 @@ def students(assignment: str) -> dict[str, Answer | None]:
     return {REFERENCE: Answer(REFERENCE, {}, frozenset()), BLANK: None, **cases}
 
 
-def nbgrader(course: Path, *args: str) -> None:
-    result = subprocess.run([str(VENV_BIN / "nbgrader"), *args, "--force"], cwd=course,
-                            env=tool_env(), capture_output=True, text=True, timeout=900)
+def grade_class(course: Path, assignment: str) -> None:
+    result = subprocess.run(
+        [str(VENV_BIN / "nncourse"), "grade", assignment, "--jobs", "2", "--quiet",
+         "--root", str(course)], cwd=course, env=tool_env(), capture_output=True, text=True,
+        timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
 
 
@@ -169,8 +172,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> GradedCourse:
             path = notebook_path(course / "submitted" / student, assignment)
             path.parent.mkdir(parents=True)
             nbformat.write(submission(assignment, course / RELEASE_DIR, case), path)
-        nbgrader(course, "autograde", assignment)
-        nbgrader(course, "generate_feedback", assignment)
+        grade_class(course, assignment)
     return GradedCourse(course, read_scores(course))
 
 
@@ -224,3 +226,19 @@ def test_feedback_shows_no_hidden_test(graded: GradedCourse, assignment: str) ->
         assert "assert_written_by_hand(" in text, "the feedback should show the visible tests"
         leaked = [line for line in secrets if line in text]
         assert not leaked, f"{student}'s feedback shows hidden tests: {leaked[:3]}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_honest_submissions_are_graded_without_tampering_notes(graded: GradedCourse,
+                                                              assignment: str) -> None:
+    """No false alarms: the grading guard finds nothing to undo in these submissions."""
+    from nncourse.grading.grade import read_records
+
+    records = read_records(graded.root, assignment)
+    assert set(records) == set(students(assignment))
+    for student, record in records.items():
+        assert record.status == "graded", f"{student}: {record.status}: {record.reason}"
+        assert record.tampering == [], f"{student}: {record.tampering}"
+    grades_csv = graded.root / "grades" / assignment / "grades.csv"
+    assert grades_csv.read_text().count("\n") == len(records) + 1

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
 import types
 from typing import Any
@@ -37,6 +38,8 @@ _IGNORED_BUILTINS = frozenset({"_", "__", "___", "input", "raw_input", "get_ipyt
                                "quit", "display"})
 """Set by IPython and ipykernel around every execution: not a student's doing."""
 _MISSING = object()
+_LIBRARY_FOLDERS = tuple(os.path.realpath(folder) + os.sep for folder in {
+    sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(__file__))})
 
 
 def _function_state(function: types.FunctionType) -> tuple[Any, ...]:
@@ -54,6 +57,14 @@ def _same_state(now: tuple[Any, ...], saved: tuple[Any, ...]) -> bool:
     return (now[0] is saved[0] and _same_items(now[1], saved[1])
             and now_kw.keys() == saved_kw.keys()
             and _same_items(now_kw.values(), [saved_kw[key] for key in now_kw]))
+
+
+def _library_wrapper(new: Any, old: Any) -> bool:
+    """Whether ``new`` wraps ``old`` with code of an installed library (not of a cell)."""
+    code = getattr(new, "__code__", None)
+    if getattr(new, "__wrapped__", _MISSING) is not old or code is None:
+        return False
+    return os.path.realpath(code.co_filename).startswith(_LIBRARY_FOLDERS)
 
 
 def _own_value(instance: Any, name: str) -> Any:
@@ -147,7 +158,11 @@ class Guard:
         for key, value in saved.items():
             if where == "builtins" and key in _IGNORED_BUILTINS:
                 continue
-            if current.get(key, _MISSING) is not value:
+            now = current.get(key, _MISSING)
+            if _library_wrapper(now, value):
+                saved[key] = now  # e.g. torch._dynamo wraps torch.manual_seed when imported
+                continue
+            if now is not value:
                 current[key] = value
                 changes.append(f"{where}.{key} was replaced")
 
