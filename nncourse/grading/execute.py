@@ -11,7 +11,15 @@
 - a whole-submission wall-clock limit kills the kernel however it loops;
 - when the kernel dies (``os._exit``, a segfault, the time limit), every test cell that did
   not run gets an error, so it scores 0 instead of nbgrader's default of full points for a
-  cell without an error output.
+  cell without an error output;
+- a failed test cell keeps no ``execute_result`` output: nbgrader reads the first one as
+  partial credit (full points for anything but a number), and the code under test can
+  publish one, e.g. with ``sys.displayhook``, before the test fails;
+- a cell keeps at most :attr:`SandboxedExecute.max_output_chars` characters of output, so
+  a submission that prints without end cannot fill the grader's memory.
+
+:class:`RestoreCellMetadata` puts back the nbgrader metadata of every cell before nbgrader's
+own checks, which otherwise stop at a test cell whose flags or grade id a student changed.
 
 What happened is written as JSON to :attr:`SandboxedExecute.report_path`.
 """
@@ -35,7 +43,9 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
-from nbgrader.preprocessors import Execute
+from nbgrader.api import Gradebook
+from nbgrader.nbgraderformat import SCHEMA_VERSION
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_solution
 from traitlets import Integer, Unicode
 
@@ -87,6 +97,9 @@ class SandboxedExecute(Execute):
     ).tag(config=True)
     data_dir = Unicode(os.environ.get("NNCOURSE_DATA", ""),
                        help="NNCOURSE_DATA for the kernel.").tag(config=True)
+    max_output_chars = Integer(
+        100_000, help="Characters of output kept per cell; later output is dropped.",
+    ).tag(config=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
@@ -112,6 +125,7 @@ class SandboxedExecute(Execute):
         self._check_assign_resources(resources)
         self._tampering: list[str] = []
         self._timed_out = False
+        self._output_chars: dict[int, int] = {}
         status, reason, started = STATUS_GRADED, "", time.monotonic()
         stopped_at = 0
         try:
@@ -150,6 +164,33 @@ class SandboxedExecute(Execute):
                 "GradingToolsChanged",
                 "the code under test changed the grading tools while the test ran ("
                 + "; ".join(during[:3]) + "), so this test cannot pass"))
+        kinds = {output.output_type for output in cell.outputs}
+        if {"error", "execute_result"} <= kinds:  # a failed cell shows no value of its own
+            cell.outputs = [output for output in cell.outputs
+                            if output.output_type != "execute_result"]
+            self._tampering.append(f"during {cell.metadata.nbgrader['grade_id']}: a value was "
+                                   "displayed as the test's result, although the test failed")
+
+    def output(self, outs: list[NotebookNode], msg: dict[str, Any], display_id: str | None,
+               cell_index: int) -> NotebookNode | None:
+        """nbclient's output handling, within :attr:`max_output_chars` per cell.
+
+        Text past the limit is cut off with a note, a larger rich output is dropped, and an
+        error is always kept (it decides the score).
+        """
+        kind, content = msg["msg_type"], msg["content"]
+        if kind != "error":
+            used = self._output_chars.get(cell_index, 0)
+            size = len(content["text"]) if kind == "stream" else len(json.dumps(content))
+            if used + size > self.max_output_chars:
+                if kind != "stream" or used >= self.max_output_chars:
+                    return None
+                content["text"] = (content["text"][: self.max_output_chars - used]
+                                   + "\n... output truncated: the grader keeps "
+                                   f"{self.max_output_chars} characters per cell ...\n")
+                size = self.max_output_chars - used
+            self._output_chars[cell_index] = used + size
+        return super().output(outs, msg, display_id, cell_index)
 
     def _install_guard(self) -> None:
         self._guard_name = f"_nncourse_guard_{secrets.token_hex(8)}"
@@ -205,3 +246,41 @@ class SandboxedExecute(Execute):
         report = {"status": status, "reason": reason, "tampering": self._tampering,
                   "seconds": round(seconds, 3)}
         Path(self.report_path).write_text(json.dumps(report, indent=1), encoding="utf-8")
+
+
+class RestoreCellMetadata(NbGraderPreprocessor):
+    """Give every cell back the nbgrader metadata of the assignment's source.
+
+    nbgrader's ``OverwriteCells`` restores a cell's source, points and lock, but not whether
+    it is a test, an answer or a task; a student who flips one of those flags, or renames a
+    test cell's grade id, makes nbgrader stop with an error, and the whole submission goes
+    ungraded. Run first among the sanitizing preprocessors, this one sets the flags, points
+    and schema version of each known cell from the gradebook and strips nbgrader metadata
+    that is malformed or has an unknown grade id (a test cell renamed that way counts as
+    deleted, and nbgrader puts it back).
+    """
+
+    def preprocess(self, nb: NotebookNode, resources: Any) -> tuple[NotebookNode, Any]:
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gradebook:
+            source = gradebook.find_notebook(info["notebook"], info["assignment"])
+            locked = {cell.name: cell.locked for cell in source.source_cells}
+            points = {cell.name: cell.max_score for cell in source.grade_cells}
+            points |= {cell.name: cell.max_score for cell in source.task_cells}
+            tasks = {cell.name for cell in source.task_cells}
+            solutions = {cell.name for cell in source.solution_cells}
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader")
+            if meta is None:
+                continue
+            name = meta.get("grade_id") if isinstance(meta, dict) else None
+            if not isinstance(name, str) or name not in locked:
+                del cell.metadata["nbgrader"]
+                continue
+            meta.update(grade=name in points and name not in tasks, solution=name in solutions,
+                        task=name in tasks, locked=locked[name], schema_version=SCHEMA_VERSION)
+            if name in points:
+                meta["points"] = points[name]
+            else:
+                meta.pop("points", None)
+        return nb, resources

@@ -18,6 +18,7 @@ import json
 import multiprocessing
 import os
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable
@@ -174,16 +175,30 @@ def submission_key(root: Path, assignment: str, student: str, options: GradeOpti
 
 
 def failed_tasks(notebook: nbformat.NotebookNode) -> list[str]:
-    """Test cells of a graded notebook that failed, as ``"grade_id: Error: message"``."""
+    """Test cells of a graded notebook that failed, as ``"grade_id: Error: message"``.
+
+    A cell that raised nothing but wrote to stderr (a warning) failed too: nbgrader gives it
+    0 points.
+    """
     from nncourse.grading.execute import is_test_cell
 
     failures = []
     for cell in notebook.cells:
-        errors = [output for output in cell.get("outputs", []) if output.output_type == "error"]
-        if is_test_cell(cell) and errors:
-            message = (errors[-1].get("evalue") or "").strip().splitlines()
-            first = message[0][:160] if message else ""
-            failures.append(f"{cell.metadata.nbgrader['grade_id']}: {errors[-1].ename}: {first}")
+        if not is_test_cell(cell):
+            continue
+        outputs = cell.get("outputs", [])
+        errors = [output for output in outputs if output.output_type == "error"]
+        stderr = [output.text for output in outputs
+                  if output.output_type == "stream" and output.name == "stderr"]
+        if errors:
+            name, message = errors[-1].ename, errors[-1].get("evalue") or ""
+        elif stderr:
+            name, message = "wrote to stderr", stderr[0]
+        else:
+            continue
+        lines = message.strip().splitlines()
+        first = lines[0][:160] if lines else ""
+        failures.append(f"{cell.metadata.nbgrader['grade_id']}: {name}: {first}")
     return failures
 
 
@@ -215,7 +230,7 @@ def grade_submission(root: str, assignment: str, student: str, key: str, note: s
     from nbgrader.preprocessors import Execute
     from nbgrader.utils import capture_log
 
-    from nncourse.grading.execute import STATUS_GRADED, SandboxedExecute
+    from nncourse.grading.execute import STATUS_GRADED, RestoreCellMetadata, SandboxedExecute
 
     warnings.filterwarnings("ignore", module="nbgrader")  # its SQLAlchemy session chatter
     started = time.monotonic()
@@ -224,12 +239,15 @@ def grade_submission(root: str, assignment: str, student: str, key: str, note: s
     try:
         read_notebook(expected_notebook(course, student, assignment))
     except (FileNotFoundError, NotebookError) as error:
-        return replace(base, status=STATUS_INVALID, reason=_join(note, str(error)))
+        reason = str(error).replace(f"{course}{os.sep}", "")  # the same in every course copy
+        return replace(base, status=STATUS_INVALID, reason=_join(note, reason))
     with tempfile.TemporaryDirectory(prefix="nncourse-grade-") as scratch:
         config = course_config(course, options.db_url)
         config.Autograde.autograde_preprocessors = [
             SandboxedExecute if step is Execute else step
             for step in Autograde.class_traits()["autograde_preprocessors"].default()]
+        config.Autograde.sanitize_preprocessors = [
+            RestoreCellMetadata, *Autograde.class_traits()["sanitize_preprocessors"].default()]
         config.SandboxedExecute.workdir = str(Path(scratch) / "work")
         config.SandboxedExecute.report_path = str(Path(scratch) / "report.json")
         config.SandboxedExecute.memory_mb = options.memory_mb
@@ -264,8 +282,25 @@ def _join(*parts: str) -> str:
 
 
 def _last_error(result: dict[str, Any]) -> str:
-    text = (result.get("error") or result.get("log") or "unknown error").strip()
-    return text.splitlines()[-1][:300]
+    """The most telling line of a failed nbgrader run: its last own error message."""
+    log = (result.get("log") or "").splitlines()
+    errors = [line.removeprefix("[ERROR] ") for line in log if line.startswith("[ERROR]")
+              and "see the above traceback" not in line]
+    text = (result.get("error") or "unknown error").strip().splitlines()
+    return (errors[-1] if errors else text[-1])[:300]
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Worker initializer: end the worker once the grading command is gone (e.g. killed).
+
+    Otherwise a worker outlives a killed ``nncourse grade`` for good, waiting for work.
+    """
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="nncourse-exit-with-parent", daemon=True).start()
 
 
 def grade(root: str | Path, assignment: str, source: str | Path | None = None,
@@ -313,7 +348,8 @@ def grade(root: str | Path, assignment: str, source: str | Path | None = None,
         if options.force or student not in records or records[student].key != key:
             todo[student] = key
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=max(1, options.jobs), mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=max(1, options.jobs), mp_context=context,
+                             initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(grade_submission, str(root), assignment, student, key,
                                imported.notes.get(student, ""), options): student
                    for student, key in todo.items()}
