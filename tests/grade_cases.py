@@ -236,11 +236,31 @@ PATCHES_TOOLS = {
         nncourse.losses.cross_entropy_error.__code__ = cross_entropy_error.__code__
         """),
 }
+# The kernel's messages: drop every error report, turn every failed reply into a success.
+SILENCE_ERRORS = """
+    def _silenced(send):
+        def quiet(self, stream, msg_or_type, content=None, *args, **kwargs):
+            kind = msg_or_type if isinstance(msg_or_type, str) else msg_or_type["msg_type"]
+            if kind == "error":
+                return None
+            if kind == "execute_reply" and (content or {}).get("status") == "error":
+                content = {"status": "ok", "execution_count": content.get("execution_count"),
+                           "user_expressions": {}, "payload": []}
+            return send(self, stream, msg_or_type, content, *args, **kwargs)
+        return quiet
+    """
 PATCHES_IPYTHON = {
-    "mean_squared_error": code("""
-        get_ipython().showtraceback = lambda *args, **kwargs: None
-        """, WRONG_MSE),
+    "mean_squared_error": code(SILENCE_ERRORS + """
+    import jupyter_client.session
+
+    get_ipython().showtraceback = lambda *args, **kwargs: None
+    jupyter_client.session.Session.send = _silenced(jupyter_client.session.Session.send)
+    """, WRONG_MSE),
     "mean_squared_error_grad": code("""
+        import types
+
+        session = get_ipython().kernel.session
+        session.send = types.MethodType(_silenced(type(session).send), session)
         get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)
         """, WRONG_GRAD),
     "mean_absolute_error": code("""

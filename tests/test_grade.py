@@ -228,6 +228,8 @@ def test_tampering_is_undone_and_named(graded: GradedClass) -> None:
     ipython = graded.records["patches_ipython"].tampering
     assert "IPython's showtraceback was replaced" in ipython
     assert "IPython's custom_exceptions was replaced" in ipython
+    assert "jupyter_client.session.Session.send was replaced" in ipython
+    assert "Session.send was replaced on the instance" in ipython
     assert "during test_mean_absolute_error: numpy.allclose was replaced" in ipython
     assert any(change.startswith("during test_cross_entropy_error: a value was displayed")
                for change in ipython)

@@ -67,6 +67,11 @@ def _library_wrapper(new: Any, old: Any) -> bool:
     return os.path.realpath(code.co_filename).startswith(_LIBRARY_FOLDERS)
 
 
+def _shadows_method(instance: Any, name: str) -> bool:
+    """Whether the instance attribute ``name`` hides a method of the instance's class."""
+    return isinstance(getattr(type(instance), name, None), types.FunctionType)
+
+
 def _own_value(instance: Any, name: str) -> Any:
     """An attribute set on the instance itself (plain or traitlet), else ``_MISSING``."""
     if name in instance.__dict__:
@@ -103,9 +108,16 @@ class Guard:
         for name, namespace in self.module_dicts.items():
             for value in namespace.values():
                 self._remember(value, name)
-        for cls in (*type(shell).__mro__, *type(getattr(shell, "kernel", None)).__mro__):
-            if cls.__module__.startswith(("IPython.", "ipykernel.")):
-                self._remember(cls, cls.__module__)
+        kernel = getattr(shell, "kernel", None)
+        # The objects that run cells and report their results: shell, kernel, message session.
+        self.messengers = [item for item in (shell, kernel, getattr(kernel, "session", None))
+                           if item is not None]
+        for item in self.messengers:
+            for cls in type(item).__mro__:
+                if cls.__module__.startswith(("IPython.", "ipykernel.", "jupyter_client.")):
+                    self._remember(cls, cls.__module__)
+        self.shadows = [set(filter(lambda name, item=item: _shadows_method(item, name),
+                                   vars(item))) for item in self.messengers]
         self.shell_attributes = {name: _own_value(shell, name) for name in _SHELL_ATTRIBUTES}
         self.shell_lists = {name: list(getattr(shell, name, [])) for name in _SHELL_LISTS}
         self.callbacks = {event: list(functions)
@@ -147,6 +159,11 @@ class Guard:
                 changes.append(f"the code of {function.__module__}.{function.__qualname__} "
                                "was changed")
         self._restore_shell(changes)
+        for item, allowed in zip(self.messengers, self.shadows, strict=True):
+            for name in [name for name in vars(item)
+                         if name not in allowed and _shadows_method(item, name)]:
+                del vars(item)[name]
+                changes.append(f"{type(item).__name__}.{name} was replaced on the instance")
         if sys.gettrace() is not None or sys.getprofile() is not None:
             sys.settrace(None)
             sys.setprofile(None)
