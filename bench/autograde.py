@@ -40,7 +40,9 @@ import nbformat
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))  # the hand-written answers of the grading tests
 
+from conftest import tool_env  # noqa: E402
 from exercise_cases import Answer, answers, fill  # noqa: E402
+from machine import cpu_name  # noqa: E402
 
 from nncourse.grading.grade import read_records  # noqa: E402
 from nncourse.grading.release import (  # noqa: E402
@@ -53,16 +55,6 @@ from nncourse.grading.sandbox import isolation  # noqa: E402
 
 BIN = Path(sys.executable).parent
 Scores = dict[str, dict[str, float]]
-
-
-def tool_env() -> dict[str, str]:
-    """Environment of the graders: the venv's tools first, the data set, one BLAS thread."""
-    env = dict(os.environ)
-    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-    env.setdefault("NNCOURSE_DATA", str((REPO.parent / "shared" / "data").resolve()))
-    env.setdefault("OMP_NUM_THREADS", "1")
-    env.setdefault("OPENBLAS_NUM_THREADS", "1")
-    return env
 
 
 def notebook_name(assignment: str) -> str:
@@ -137,12 +129,7 @@ def read_scores(course: Path, assignment: str) -> Scores:
 
 
 def describe_machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-                 if line.startswith("model name")]
-        cpu = names[0] if names else cpu
+    cpu = cpu_name()
     from nbgrader import __version__ as nbgrader_version
 
     return (f"{datetime.date.today()}  {cpu}, {os.cpu_count()} cores; python "

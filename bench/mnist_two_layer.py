@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from machine import cpu_name
 from torch import nn
 
 from nncourse.datasets import load_mnist
@@ -128,12 +129,7 @@ def run(config: Config, data, epochs: int, seed: int) -> None:
 
 
 def describe_machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-                 if line.startswith("model name")]
-        cpu = names[0] if names else cpu
+    cpu = cpu_name()
     return (f"{datetime.date.today()}  {cpu}, {os.cpu_count()} cores; python "
             f"{platform.python_version()}, numpy {np.__version__}, torch {torch.__version__} "
             f"({torch.get_num_threads()} threads); "
