@@ -165,12 +165,12 @@ def ensure_in_gradebook(root: Path, assignment: str, db_url: str) -> None:
 
 
 def submission_key(root: Path, assignment: str, student: str, options: GradeOptions) -> str:
-    """What a record must match to be reused: submission, sources and limits."""
+    """What a record must match to be reused: submission, sources, limits and gradebook."""
     digest = hashlib.sha256()
     for path in (expected_notebook(root, student, assignment),
                  *sorted((root / SOURCE_DIR / assignment).glob("*.ipynb"))):
         digest.update(path.read_bytes() if path.is_file() else b"<missing>")
-    digest.update(f"{options.timeout}/{options.memory_mb}".encode())
+    digest.update(f"{options.timeout}/{options.memory_mb}/{options.db_url or ''}".encode())
     return digest.hexdigest()
 
 

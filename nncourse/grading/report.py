@@ -127,6 +127,7 @@ def write_csv(tasks: list[str], rows: list[Row], path: Path) -> None:
 def plot(tasks: list[str], rows: list[Row], path: Path, title: str) -> None:
     """Histogram of totals and, per task, the share of students with full points."""
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -136,9 +137,12 @@ def plot(tasks: list[str], rows: list[Row], path: Path, title: str) -> None:
     top = rows[0].max_total if rows else 1.0
     left.hist(totals, bins=min(20, max(5, int(top) + 1)), range=(0, top), color="#4c72b0")
     left.set(xlabel="total points", ylabel="students", title=f"Totals ({len(rows)} students)")
+    left.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     rates = [100 * sum(row.scores[task] is not None and row.scores[task] > 0 for row in rows)
              / max(1, len(rows)) for task in tasks]
-    right.barh(tasks[::-1], rates[::-1], color="#55a868")
+    pending = {task for task in tasks if rows and all(row.scores[task] is None for row in rows)}
+    labels = [f"{task} (by hand, not graded yet)" if task in pending else task for task in tasks]
+    right.barh(labels[::-1], rates[::-1], color="#55a868")
     right.set(xlim=(0, 100), xlabel="% of students with points", title="Per task")
     figure.suptitle(title)
     figure.savefig(path, dpi=100)
