@@ -46,19 +46,14 @@ from nbformat import NotebookNode
 from nbgrader.api import Gradebook
 from nbgrader.nbgraderformat import SCHEMA_VERSION
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from nbgrader.utils import is_grade, is_solution
 from traitlets import Integer, Unicode
 
 from nncourse.grading import kernel_launcher, sandbox
+from nncourse.grading.notebook import is_test_cell
 
 STATUS_GRADED = "graded"
 STATUS_TIMEOUT = "timeout"
 STATUS_CRASHED = "crashed"
-
-
-def is_test_cell(cell: NotebookNode) -> bool:
-    """Whether ``cell`` is an autograded test cell (graded code that is not a solution)."""
-    return cell.cell_type == "code" and is_grade(cell) and not is_solution(cell)
 
 
 def error_output(name: str, message: str) -> NotebookNode:
@@ -203,23 +198,24 @@ class SandboxedExecute(Execute):
         # hooks IPython swaps in while a cell runs are compared in the same state.
         expression = (f"__import__('nncourse.grading.kernel_guard', fromlist=['install'])"
                       f".install({self._guard_name!r}, {extra!r})")
-        reply = self._silent("", user_expressions={"installed": expression})
-        result = reply["content"].get("user_expressions", {}).get("installed", {})
+        result = self._evaluate(expression)
         if result.get("status") != "ok":
             raise RuntimeError(f"the grading guard did not start: {result}")
 
     def _check_guard(self) -> list[str]:
         expression = f"__import__('sys').modules[{self._guard_name!r}].check()"
-        reply = self._silent("", user_expressions={"changes": expression})
-        result = reply["content"].get("user_expressions", {}).get("changes", {})
+        result = self._evaluate(expression)
         try:
             return list(json.loads(ast.literal_eval(result["data"]["text/plain"])))
         except (KeyError, TypeError, ValueError, SyntaxError):
             return ["the grading guard was disabled"]
 
-    def _silent(self, code: str, **options: Any) -> dict[str, Any]:
-        msg_id = self.kc.execute(code, silent=True, store_history=False, **options)
-        return self.wait_for_reply(msg_id)
+    def _evaluate(self, expression: str) -> dict[str, Any]:
+        """The kernel's answer for one user expression, evaluated outside of any cell's run."""
+        msg_id = self.kc.execute("", silent=True, store_history=False,
+                                 user_expressions={"value": expression})
+        reply = self.wait_for_reply(msg_id)
+        return reply["content"].get("user_expressions", {}).get("value", {})
 
     def _kill_kernel(self) -> None:
         self._timed_out = True

@@ -30,7 +30,7 @@ from typing import Any
 
 import nbformat
 
-from nncourse.grading.notebook import NotebookError, read_notebook
+from nncourse.grading.notebook import NotebookError, is_test_cell, read_notebook
 from nncourse.grading.release import (
     CONFIG_FILE,
     SOURCE_DIR,
@@ -180,8 +180,6 @@ def failed_tasks(notebook: nbformat.NotebookNode) -> list[str]:
     A cell that raised nothing but wrote to stderr (a warning) failed too: nbgrader gives it
     0 points.
     """
-    from nncourse.grading.execute import is_test_cell
-
     failures = []
     for cell in notebook.cells:
         if not is_test_cell(cell):

@@ -71,6 +71,12 @@ def _nbgrader(cell: NotebookNode) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
 
 
+def is_test_cell(cell: NotebookNode) -> bool:
+    """Whether ``cell`` is an autograded test cell (graded code that is not a solution)."""
+    meta = _nbgrader(cell)
+    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
 def graded_cells(notebook: NotebookNode) -> list[GradedCell]:
     """The graded cells of a notebook, in order.
 
@@ -90,9 +96,8 @@ def graded_cells(notebook: NotebookNode) -> list[GradedCell]:
         meta = _nbgrader(cell)
         if not (meta.get("grade") or meta.get("task")):
             continue
-        autograded = bool(meta.get("grade")) and not meta.get("solution") \
-            and cell.cell_type == "code"
-        cells.append(GradedCell(meta["grade_id"], float(meta.get("points", 0)), autograded))
+        cells.append(GradedCell(meta["grade_id"], float(meta.get("points", 0)),
+                                is_test_cell(cell)))
     return cells
 
 

@@ -61,7 +61,8 @@ def _notebook_order(root: Path, assignment: str) -> dict[str, int]:
     return order
 
 
-def collect_rows(root: Path, assignment: str, db_url: str) -> tuple[list[str], list[Row]]:
+def collect_rows(root: Path, assignment: str, db_url: str, records: dict[str, Record],
+                 ) -> tuple[list[str], list[Row]]:
     """Tasks and rows of every student with a submission or a record.
 
     Parameters
@@ -72,6 +73,8 @@ def collect_rows(root: Path, assignment: str, db_url: str) -> tuple[list[str], l
         The assignment's name.
     db_url : str
         The gradebook.
+    records : dict of str to Record
+        The records of ``nncourse grade``, by student.
 
     Returns
     -------
@@ -82,7 +85,6 @@ def collect_rows(root: Path, assignment: str, db_url: str) -> tuple[list[str], l
     """
     from nbgrader.api import Gradebook, MissingEntry
 
-    records = read_records(root, assignment)
     scores: dict[str, dict[str, float | None]] = {}
     with Gradebook(db_url) as gradebook:
         try:
@@ -186,10 +188,11 @@ def report(root: Path, assignment: str, db_url: str) -> tuple[Path, Path, str]:
     text : str
         The summary.
     """
-    tasks, rows = collect_rows(root, assignment, db_url)
+    records = read_records(root, assignment)
+    tasks, rows = collect_rows(root, assignment, db_url, records)
     folder = root / GRADES_DIR / assignment
     folder.mkdir(parents=True, exist_ok=True)
     csv_path, png_path = folder / "grades.csv", folder / "grades.png"
     write_csv(tasks, rows, csv_path)
     plot(tasks, rows, png_path, f"{assignment}: grades")
-    return csv_path, png_path, summary(rows, read_records(root, assignment))
+    return csv_path, png_path, summary(rows, records)
