@@ -5,10 +5,12 @@ network trained here and the same network trained in PyTorch follow the same tra
 The formulas of *Deep Learning from Scratch* (DLFS) and of the course's source posts are
 written differently in places; each class says where and what it changes:
 
-- Momentum: ``v ← μ·v − lr·g; w ← w + v`` (DLFS, post 004 corrected) is the same trajectory
-  as torch's ``buf ← μ·buf + g; w ← w − lr·buf`` while lr is constant, because ``v = −lr·buf``.
-- AdaGrad / RMSprop: DLFS adds 1e-7 to ``sqrt(h)``, torch adds ``eps`` (1e-10 / 1e-8) at the
-  same place; the steps differ only where ``sqrt(h)`` is not much larger than 1e-7.
+- Momentum: ``Δw ← μ·Δw − lr·g; w ← w + Δw`` (DLFS, who calls the velocity ``Δw`` ``v``;
+  post 004 corrected) is the same trajectory as torch's ``u ← μ·u + g; w ← w − lr·u``
+  (``u`` is the momentum buffer) while lr is constant, because ``Δw = −lr·u``.
+- AdaGrad / RMSprop: DLFS adds 1e-7 to ``sqrt(r)`` (``r``: the sum or average of squared
+  gradients), torch adds ``eps`` (1e-10 / 1e-8) at the same place; the steps differ only
+  where ``sqrt(r)`` is not much larger than 1e-7.
 - Adam: DLFS folds the bias corrections into the step size, which amounts to torch's formula
   with ``eps`` replaced by ``1e-7 / sqrt(1 − β2^t)``; same trajectory unless gradients are tiny.
 
@@ -98,16 +100,22 @@ class SGD(Optimizer):
 
 
 class Momentum(Optimizer):
-    """SGD with momentum: ``buf ← μ·buf + g; w ← w − lr·buf``, ``buf`` starting at 0.
+    """SGD with momentum: ``u ← μ·u + g; w ← w − lr·u``, the buffer ``u`` starting at 0.
 
     This is ``torch.optim.SGD(lr=lr, momentum=μ)`` (dampening 0, no Nesterov).
 
-    The classic form ``v ← μ·v − lr·g; w ← w + v`` (DLFS; post 004 once corrected) keeps the
-    step instead of the gradient sum; with ``v = −lr·buf`` both lines are the same recursion,
-    so trajectories agree to rounding while lr is constant. They part when lr changes during
-    training: torch applies the new lr to the whole buffer at once, the classic ``v`` still
-    carries steps taken with the old lr. Post 004's ``D ← β·D + (1 − β)·g`` is an exponential
-    average (torch's ``dampening = 1 − β``): same direction, steps ``1 − β`` times as long.
+    The classic form ``Δw ← μ·Δw − lr·g; w ← w + Δw`` (DLFS, whose code calls ``Δw`` ``v``;
+    post 004 once corrected) keeps the step instead of the gradient sum; with ``Δw = −lr·u``
+    both lines are the same recursion, so trajectories agree to rounding while lr is
+    constant. They part when lr changes during training: torch applies the new lr to the
+    whole buffer at once, the classic ``Δw`` still carries steps taken with the old lr.
+
+    Post 004's ``d ← β·d + (1 − β)·g`` (``d`` starting at 0) is an exponential average. In
+    torch, ``dampening=τ`` makes the buffer ``u ← μ·u + (1 − τ)·g``, so the average is
+    ``SGD(momentum=β, dampening=β)``, not ``dampening = 1 − β``, except that torch does not
+    dampen the first step: ``u_1 = g_1`` where ``d_1 = (1 − β)·g_1``, and
+    ``u_t = d_t + β^t·g_1`` from then on. On a steady gradient the average's steps are
+    ``1 − β`` times as long as this class's with the same lr.
 
     Parameters
     ----------
@@ -139,18 +147,18 @@ class Momentum(Optimizer):
 
 
 class AdaGrad(Optimizer):
-    """AdaGrad: ``h ← h + g²; w ← w − lr·g / (sqrt(h) + eps)`` (``torch.optim.Adagrad``).
+    """AdaGrad: ``r ← r + g²; w ← w − lr·g / (sqrt(r) + eps)`` (``torch.optim.Adagrad``).
 
     Each weight's step shrinks with the sum of its squared gradients. DLFS writes the same
     formula with ``1e-7`` in place of ``eps``; post 004 uses ``1e-6``. Only the first steps of
     weights whose gradients are ~1e-7 or smaller feel the difference: the relative change of
-    a step is about ``(1e-7 − eps) / sqrt(h)``.
+    a step is about ``(1e-7 − eps) / sqrt(r)``.
 
     Parameters
     ----------
     lr : float, default 1e-2
     eps : float, default 1e-10
-        Added to ``sqrt(h)``, outside the square root, as torch does.
+        Added to ``sqrt(r)``, outside the square root, as torch does.
 
     Examples
     --------
@@ -173,11 +181,11 @@ class AdaGrad(Optimizer):
 
 
 class RMSprop(Optimizer):
-    """RMSprop: ``h ← α·h + (1 − α)·g²; w ← w − lr·g / (sqrt(h) + eps)`` (``torch.optim.RMSprop``).
+    """RMSprop: ``r ← α·r + (1 − α)·g²; w ← w − lr·g / (sqrt(r) + eps)`` (``torch.optim.RMSprop``).
 
     AdaGrad with a forgetting running average instead of a growing sum. DLFS uses the same
-    formula with ``1e-7`` in place of ``eps``, so the trajectories agree unless ``sqrt(h)`` is
-    near 1e-7 (relative change of a step ≈ ``(1e-7 − eps) / sqrt(h)``).
+    formula with ``1e-7`` in place of ``eps``, so the trajectories agree unless ``sqrt(r)`` is
+    near 1e-7 (relative change of a step ≈ ``(1e-7 − eps) / sqrt(r)``).
 
     Parameters
     ----------
@@ -185,7 +193,7 @@ class RMSprop(Optimizer):
     alpha : float, default 0.99
         Decay of the running average of squared gradients, in [0, 1).
     eps : float, default 1e-8
-        Added to ``sqrt(h)``, outside the square root, as torch does.
+        Added to ``sqrt(r)``, outside the square root, as torch does.
     """
 
     def __init__(self, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8) -> None:
