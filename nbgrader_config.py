@@ -9,7 +9,7 @@ from pathlib import Path
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import GetGrades
 
-from nncourse.grading.feedback import HideHiddenTests
+from nncourse.autograde.feedback import HideHiddenTests
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 

@@ -44,14 +44,14 @@ from conftest import tool_env  # noqa: E402
 from exercise_cases import Answer, answers, fill  # noqa: E402
 from machine import cpu_name  # noqa: E402
 
-from nncourse.grading.grade import read_records  # noqa: E402
-from nncourse.grading.release import (  # noqa: E402
+from nncourse.autograde.grade import read_records  # noqa: E402
+from nncourse.autograde.release import (  # noqa: E402
     RELEASE_DIR,
     SOURCE_DIR,
     generate_assignments,
     prepare_course,
 )
-from nncourse.grading.sandbox import isolation  # noqa: E402
+from nncourse.autograde.sandbox import isolation  # noqa: E402
 
 BIN = Path(sys.executable).parent
 Scores = dict[str, dict[str, float]]

@@ -12,7 +12,8 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future
 
-from nncourse.grading.notebook import NotebookError
+from nncourse.autograde.course import CELL_TIMEOUT_S, KERNEL_MEMORY_MB, SUBMISSION_TIMEOUT_S
+from nncourse.autograde.notebook import NotebookError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,7 +26,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the notebook (saved on disk) in a fresh kernel and report each "
                     "task: passed, failed or error. Hidden tests run only when graded.")
     check.add_argument("notebook", help="the assignment's .ipynb file")
-    check.add_argument("--timeout", type=int, default=60, help="seconds per cell (default 60)")
+    check.add_argument("--timeout", type=int, default=CELL_TIMEOUT_S,
+                       help=f"seconds per cell (default {CELL_TIMEOUT_S})")
 
     release = commands.add_parser(
         "release", help="regenerate exercises/ from solutions/ with nbgrader",
@@ -47,10 +49,10 @@ def _parser() -> argparse.ArgumentParser:
                             "either (default: the course's submitted/)")
     grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                        help="submissions graded at once (default: number of cores)")
-    grade.add_argument("--timeout", type=int, default=600,
-                       help="seconds one notebook may run in all (default 600)")
-    grade.add_argument("--memory", type=int, default=3072,
-                       help="memory limit per kernel in MiB (default 3072)")
+    grade.add_argument("--timeout", type=int, default=SUBMISSION_TIMEOUT_S,
+                       help=f"seconds one notebook may run in all (default {SUBMISSION_TIMEOUT_S})")
+    grade.add_argument("--memory", type=int, default=KERNEL_MEMORY_MB,
+                       help=f"memory limit per kernel in MiB (default {KERNEL_MEMORY_MB})")
     grade.add_argument("--force", action="store_true", help="regrade every submission")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -67,14 +69,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from nncourse.grading.selfcheck import check
+    from nncourse.autograde.selfcheck import check
 
     report = check(args.notebook, timeout=args.timeout)
     return 0 if report is None or report.passed else 1
 
 
 def _release(args: argparse.Namespace) -> int:
-    from nncourse.grading.release import release
+    from nncourse.autograde.release import release
 
     for folder in release(args.root, args.assignments):
         print(f"released {folder}")
@@ -95,9 +97,9 @@ def _progress(finished: Iterable[Future], total: int) -> Iterator[Future]:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from nncourse.grading.grade import GradeOptions, grade
-    from nncourse.grading.release import find_course_root
-    from nncourse.grading.sandbox import isolation
+    from nncourse.autograde.course import find_course_root
+    from nncourse.autograde.grade import GradeOptions, grade
+    from nncourse.autograde.sandbox import isolation
 
     root = find_course_root(args.root)
     options = GradeOptions(jobs=args.jobs, timeout=args.timeout, memory_mb=args.memory,
@@ -114,9 +116,8 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from nncourse.grading.grade import course_config
-    from nncourse.grading.release import find_course_root
-    from nncourse.grading.report import report
+    from nncourse.autograde.course import course_config, find_course_root
+    from nncourse.autograde.report import report
 
     root = find_course_root(args.root)
     db_url = course_config(root, args.db).CourseDirectory.db_url

@@ -283,6 +283,23 @@ PATCHES_IPYTHON = {
             return 0.0
         """),
 }
+READS_REFERENCE = {
+    "mean_squared_error": code("""
+        import importlib
+        import os
+
+        import nncourse
+
+        for name in ["nncourse.losses", "nncourse.functions", "nncourse.grading.references",
+                     "nncourse.autograde.grade"]:
+            try:
+                importlib.import_module(name)
+                print("imported", name)
+            except ImportError as error:
+                print("cannot import:", name, type(error).__name__)
+        print("the package holds", sorted(os.listdir(os.path.dirname(nncourse.__file__))))
+        """, MSE),
+}
 ESCAPES = {
     "mean_squared_error": code("""
         import os
@@ -342,9 +359,8 @@ SUBMISSIONS: list[Submission] = [
     case("wrongly_named", file_name=f"{ASSIGNMENT} (1).ipynb",
          reason=(f"graded {ASSIGNMENT} (1).ipynb under the expected name",)),
     case("nbformat_3", edit=as_nbformat_3),
-    # A warning is output on stderr, which nbgrader counts as a failed test.
-    case("warns", loses=("test_mean_absolute_error",),
-         reason=("test_mean_absolute_error: wrote to stderr",), mean_absolute_error="""
+    # A warning of the code under test is shown with the test's output; values decide.
+    case("warns", mean_absolute_error="""
             import warnings
 
             def mean_absolute_error(y, t):
@@ -391,11 +407,11 @@ SUBMISSIONS: list[Submission] = [
             def mean_absolute_error(y, t):
                 return ctypes.string_at(0)
             """),
-    # Changing the tools the tests trust.
-    case("patches_tools", loses=ALL - {"test_mean_absolute_error"},
-         reason=("tampering undone",), **PATCHES_TOOLS),
-    case("patches_ipython", loses=ALL, reason=("GradingToolsChanged", "tampering undone"),
-         **PATCHES_IPYTHON),
+    # Changing the tools the tests trust, in the kernel: the tests run outside it.
+    case("patches_tools", loses=ALL - {"test_mean_absolute_error"}, **PATCHES_TOOLS),
+    case("patches_ipython", loses=ALL, **PATCHES_IPYTHON),
+    # Reaching for the reference implementations, with right answers of its own.
+    case("reads_reference", **READS_REFERENCE),
     # Reaching out of the sandbox, with right answers.
     case("escapes", **ESCAPES),
     # Limits: memory (that task fails) and time (the kernel is stopped).

@@ -10,6 +10,7 @@ gradebook.
 
 from __future__ import annotations
 
+import ast
 import html
 import re
 import subprocess
@@ -20,19 +21,21 @@ import nbformat
 import pytest
 from conftest import REPO, VENV_BIN, tool_env
 from exercise_cases import Answer, answers, fill
+from exercise_cases.cheats import CATEGORIES, cheat_cells
 
-from nncourse.grading.notebook import graded_cells, solution_cells
-from nncourse.grading.release import (
+from nncourse.autograde.notebook import graded_cells, is_given_cell, solution_cells
+from nncourse.autograde.release import (
     RELEASE_DIR,
     SOURCE_DIR,
     generate_assignments,
     list_assignments,
     prepare_course,
 )
+from nncourse.autograde.sandbox import KERNEL_VISIBLE
 
 ASSIGNMENTS = list_assignments(REPO)
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.DOTALL)
-REFERENCE, BLANK = "reference", "blank"
+REFERENCE, BLANK, HONEST_WRONG = "reference", "blank", "honest_wrong"
 
 
 def notebook_path(folder: Path, assignment: str) -> Path:
@@ -101,6 +104,40 @@ def test_every_task_has_visible_and_hidden_tests(assignment: str) -> None:
                 f"the visible tests of {cell.id} name the reference")
 
 
+def kernel_can_import(module: str) -> bool:
+    """Whether a grading kernel sees ``module`` (a file or package of ``KERNEL_VISIBLE``)."""
+    path = module.split(".")[1:]
+    for part in KERNEL_VISIBLE:
+        visible = part.removesuffix(".py").split("/")
+        if visible[-1] == "__init__":
+            if path == visible[:-1]:
+                return True
+        elif part.endswith(".py"):
+            if path == visible:
+                return True
+        elif path[:len(visible)] == visible:  # a package: everything in it
+            return True
+    return False
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_given_cells_import_only_what_the_kernel_sees(assignment: str) -> None:
+    """Given cells run in the student's kernel too, where reference modules do not exist."""
+    assert kernel_can_import("nncourse.grading") and kernel_can_import("nncourse.datasets.mnist")
+    assert not kernel_can_import("nncourse.losses")
+    assert not kernel_can_import("nncourse.grading.references")
+    for cell in source(assignment).cells:
+        if not is_given_cell(cell):
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            names = ([node.module] if isinstance(node, ast.ImportFrom) and node.module else
+                     [alias.name for alias in node.names] if isinstance(node, ast.Import) else [])
+            for name in names:
+                assert not name.startswith("nncourse") or kernel_can_import(name), (
+                    f"{assignment}: a given cell imports {name}, which grading kernels "
+                    "cannot see; import it in the test cell that needs it")
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_student_version_reveals_no_solution(assignment: str) -> None:
     text = notebook_path(REPO / RELEASE_DIR, assignment).read_text()
@@ -138,8 +175,14 @@ def submission(assignment: str, released: Path, case: Answer | None) -> nbformat
 
 
 def students(assignment: str) -> dict[str, Answer | None]:
+    """Every submission of ``assignment``: reference, blank, typical mistakes, cheats."""
     cases = {case.student: case for case in answers(assignment)}
-    return {REFERENCE: Answer(REFERENCE, {}, frozenset()), BLANK: None, **cases}
+    cheats = {f"cheat_{category}": Answer(f"cheat_{category}",
+                                          cheat_cells(source(assignment), category), frozenset())
+              for category in CATEGORIES}
+    wrong = Answer(HONEST_WRONG, cheat_cells(source(assignment), None), frozenset())
+    return {REFERENCE: Answer(REFERENCE, {}, frozenset()), BLANK: None, **cases,
+            HONEST_WRONG: wrong, **cheats}
 
 
 def grade_class(course: Path, assignment: str) -> None:
@@ -229,16 +272,29 @@ def test_feedback_shows_no_hidden_test(graded: GradedCourse, assignment: str) ->
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(("assignment", "category"),
+                         [(a, category) for a in ASSIGNMENTS for category in CATEGORIES])
+def test_a_cheat_earns_what_honest_wrong_answers_earn(graded: GradedCourse, assignment: str,
+                                                      category: str) -> None:
+    """The tests run outside the student's kernel: no trick of :mod:`cheats` reaches them."""
+    tasks = autograded_ids(assignment)
+    honest = graded.scores[assignment, HONEST_WRONG]
+    cheat = graded.scores[assignment, f"cheat_{category}"]
+    assert {task: cheat[task] for task in tasks} == {task: honest[task] for task in tasks}
+    assert sum(honest[task] for task in tasks) == 0
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_honest_submissions_are_graded_without_tampering_notes(graded: GradedCourse,
-                                                              assignment: str) -> None:
-    """No false alarms: the grading guard finds nothing to undo in these submissions."""
-    from nncourse.grading.grade import read_records
+def test_every_submission_is_graded_with_a_record_and_a_row(graded: GradedCourse,
+                                                            assignment: str) -> None:
+    from nncourse.autograde.grade import read_records
 
     records = read_records(graded.root, assignment)
     assert set(records) == set(students(assignment))
     for student, record in records.items():
         assert record.status == "graded", f"{student}: {record.status}: {record.reason}"
-        assert record.tampering == [], f"{student}: {record.tampering}"
+        if not student.startswith("cheat_"):
+            assert record.reason == "", f"{student}: {record.reason}"
     grades_csv = graded.root / "grades" / assignment / "grades.csv"
     assert grades_csv.read_text().count("\n") == len(records) + 1

@@ -10,15 +10,15 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from nncourse.grading.feedback import HideHiddenTests
-from nncourse.grading.notebook import (
+from nncourse.autograde.feedback import HideHiddenTests
+from nncourse.autograde.notebook import (
     GradedCell,
     NotebookError,
     graded_cells,
     read_notebook,
     solution_cells,
 )
-from nncourse.grading.release import (
+from nncourse.autograde.release import (
     find_course_root,
     generate_release,
     list_assignments,

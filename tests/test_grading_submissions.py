@@ -1,4 +1,4 @@
-"""nncourse.grading.submissions: student ids from file names, and the three import shapes."""
+"""nncourse.autograde.submissions: student ids from file names, and the three import shapes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nncourse.grading.submissions import expected_notebook, import_submissions, student_id
+from nncourse.autograde.submissions import expected_notebook, import_submissions, student_id
 
 A = "ch02_loss_functions"
 

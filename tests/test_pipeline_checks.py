@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, TensorDataset
+from torch.utils.data import Dataset
 
 from nncourse import torch_pipeline
+from nncourse.grading import assert_written_by_hand
 from nncourse.grading import pipeline_checks as checks
 
 CPU = torch.device("cpu")
@@ -74,10 +75,10 @@ def test_check_dataset_names_the_mistake(student_class: type, message: str) -> N
         checks.check_dataset(student_class, dataset_cases())
 
 
-def test_assert_class_written_by_hand() -> None:
-    checks.assert_class_written_by_hand(GoodDataset, namespace=globals())
-    with pytest.raises(AssertionError, match="inherits from nncourse.torch_pipeline.ArrayDataset"):
-        checks.assert_class_written_by_hand(InheritsTheCourse, namespace=globals())
+def test_written_by_hand_refuses_a_course_base_class() -> None:
+    assert_written_by_hand(GoodDataset, forbidden=("nncourse",), namespace=globals())
+    with pytest.raises(AssertionError, match="base class ArrayDataset"):
+        assert_written_by_hand(InheritsTheCourse, forbidden=("nncourse",), namespace=globals())
 
 
 # --- Training epochs ------------------------------------------------------------------------
@@ -201,11 +202,11 @@ def test_mode_recorder_notes_mode_and_autograd() -> None:
         recorder(torch.zeros(1, 2))
     assert recorder.calls == [(True, True), (False, False)]
     with pytest.raises(AssertionError, match="expected one forward pass per batch, 3"):
-        checks.assert_forward_modes(recorder, training=True, name="f", batches=3)
+        checks.assert_forward_modes(recorder.calls, training=True, name="f", batches=3)
     with pytest.raises(AssertionError, match="evaluation mode"):
-        checks.assert_forward_modes(recorder, training=True, name="f", batches=2)
+        checks.assert_forward_modes(recorder.calls, training=True, name="f", batches=2)
     with pytest.raises(AssertionError, match="training mode"):
-        checks.assert_forward_modes(recorder, training=False, name="f")
+        checks.assert_forward_modes(recorder.calls, training=False, name="f")
 
 
 def test_assert_accuracy_and_same_model() -> None:
@@ -224,9 +225,9 @@ def test_assert_accuracy_and_same_model() -> None:
 
 
 def test_small_data_and_model_are_seeded() -> None:
-    first, second = checks.small_data(3, 5), checks.small_data(3, 5)
-    assert torch.equal(first.tensors[0], second.tensors[0])
-    assert isinstance(first, TensorDataset) and first.tensors[1].dtype == torch.int64
+    (x, t), (x_again, t_again) = checks.small_data(3, 5), checks.small_data(3, 5)
+    np.testing.assert_array_equal(x, x_again)
+    np.testing.assert_array_equal(t, t_again)
+    assert x.dtype == np.float32 and x.shape == (5, 6) and set(t) <= set(range(checks.CLASSES))
     assert torch.equal(checks.small_mlp(3, 0.1)[0].weight, checks.small_mlp(3, 0.1)[0].weight)
-    loader = DataLoader(first, batch_size=5)
-    assert checks.small_mlp(3, 0.0)(next(iter(loader))[0]).shape == (5, checks.CLASSES)
+    assert checks.small_mlp(3, 0.0)(torch.as_tensor(x)).shape == (5, checks.CLASSES)

@@ -1,22 +1,22 @@
-"""Execute a submission for nbgrader's autograde, in a sandboxed kernel that cannot fool it.
+"""Execute a submission for nbgrader's autograde: student code in a sandbox, tests outside it.
 
 :class:`SandboxedExecute` replaces nbgrader's ``Execute`` preprocessor in
 ``nncourse grade``. Compared with it:
 
-- the kernel runs in :mod:`~nncourse.grading.sandbox` (no course files, no network, own
-  process tree, memory limit, scrubbed environment), reached over Unix sockets in its
-  working folder;
-- :mod:`~nncourse.grading.kernel_guard` restores the grading tools before every test cell
-  and fails a test during which the tested code changed them;
-- a whole-submission wall-clock limit kills the kernel however it loops;
-- when the kernel dies (``os._exit``, a segfault, the time limit), every test cell that did
+- the student's cells run in a kernel inside :mod:`~nncourse.autograde.sandbox` (no course
+  files, no reference implementations, no network, own process tree, memory limit, scrubbed
+  environment), reached over Unix sockets in its working folder;
+- test cells never run in that kernel: :class:`~nncourse.autograde.trusted.TrustedCells`
+  runs them in this process, where the student's functions and classes are proxies that
+  send and receive plain data only (:mod:`~nncourse.autograde.boundary`); the outputs that
+  decide the score are written here;
+- the instructor's given cells (setup, helpers) run in both places;
+- a whole-submission wall-clock limit kills the kernel however it loops, and each call of
+  the student's code has its own deadline;
+- when the kernel dies (``os._exit``, a segfault, a time limit), every test cell that did
   not run gets an error, so it scores 0 instead of nbgrader's default of full points for a
   cell without an error output;
-- a failed test cell keeps no ``execute_result`` output: nbgrader reads the first one as
-  partial credit (full points for anything but a number), and the code under test can
-  publish one, e.g. with ``sys.displayhook``, before the test fails;
-- a cell keeps at most :attr:`SandboxedExecute.max_output_chars` characters of output, so
-  a submission that prints without end cannot fill the grader's memory.
+- a cell keeps at most :attr:`SandboxedExecute.max_output_chars` characters of output.
 
 :class:`RestoreCellMetadata` puts back the nbgrader metadata of every cell before nbgrader's
 own checks, which otherwise stop at a test cell whose flags or grade id a student changed.
@@ -26,11 +26,8 @@ What happened is written as JSON to :attr:`SandboxedExecute.report_path`.
 
 from __future__ import annotations
 
-import ast
 import json
 import os
-import re
-import secrets
 import signal
 import subprocess
 import sys
@@ -46,20 +43,16 @@ from nbformat import NotebookNode
 from nbgrader.api import Gradebook
 from nbgrader.nbgraderformat import SCHEMA_VERSION
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Integer, Unicode
+from traitlets import Bool, Integer, Unicode
 
-from nncourse.grading import kernel_launcher, sandbox
-from nncourse.grading.notebook import is_test_cell
+from nncourse.autograde import sandbox
+from nncourse.autograde.boundary import KernelGone, KernelLink
+from nncourse.autograde.kernel import launcher as kernel_launcher
+from nncourse.autograde.notebook import is_given_cell, is_test_cell
+from nncourse.autograde.status import Status
+from nncourse.autograde.trusted import TrustedCells, error_output
 
-STATUS_GRADED = "graded"
-STATUS_TIMEOUT = "timeout"
-STATUS_CRASHED = "crashed"
-
-
-def error_output(name: str, message: str) -> NotebookNode:
-    """An nbformat error output, as a failing cell would have."""
-    return NotebookNode(output_type="error", ename=name, evalue=message,
-                        traceback=[f"{name}: {message}"])
+SERVER_MODULE = "nncourse.autograde.kernel.server"
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -76,13 +69,13 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         kw["env"] = dict(self.spec.env)
-        kw["cwd"] = str(self.spec.workdir)
+        kw["cwd"] = str(self.spec.cwd or self.spec.workdir)
         kw["stdout"] = kw["stderr"] = subprocess.DEVNULL  # what bypasses sys.stdout is lost
         await super()._async_launch_kernel(kernel_cmd, **kw)
 
 
 class SandboxedExecute(Execute):
-    """nbgrader's Execute, with the kernel sandboxed, guarded and limited in time."""
+    """nbgrader's Execute with the tests outside the kernel, the kernel sandboxed and limited."""
 
     workdir = Unicode(help="Empty folder the kernel works in (and its sockets live in).",
                       ).tag(config=True)
@@ -96,6 +89,11 @@ class SandboxedExecute(Execute):
     max_output_chars = Integer(
         100_000, help="Characters of output kept per cell; later output is dropped.",
     ).tag(config=True)
+    isolated = Bool(
+        True, help="Sandbox the kernel with a scrubbed environment (grading). Without, the "
+                   "kernel runs as the user, in `cwd`, with the user's environment: the "
+                   "students' self-check, on their own machine.").tag(config=True)
+    cwd = Unicode(help="Working folder of a kernel that is not isolated.").tag(config=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
@@ -106,9 +104,15 @@ class SandboxedExecute(Execute):
         workdir.mkdir(parents=True, exist_ok=True)
         shared = (Path(self.data_dir).resolve(),) if self.data_dir else ()
         manager = super().create_kernel_manager()
-        manager.spec = sandbox.SandboxSpec(
-            workdir, self.memory_mb, shared,
-            sandbox.kernel_environment(workdir, str(shared[0]) if shared else None))
+        if self.isolated:
+            manager.spec = sandbox.SandboxSpec(
+                workdir, self.memory_mb, shared,
+                sandbox.kernel_environment(workdir, str(shared[0]) if shared else None))
+        else:
+            manager.spec = sandbox.SandboxSpec(
+                workdir, self.memory_mb, env={**os.environ, "MPLBACKEND": "Agg",
+                                              "NBGRADER_EXECUTION": "validate"},
+                isolated=False, cwd=Path(self.cwd) if self.cwd else None)
         manager.transport = "ipc"
         manager.ip = str(workdir / "kernel")
         manager.connection_file = str(workdir / "kernel.json")
@@ -119,53 +123,75 @@ class SandboxedExecute(Execute):
         NotebookClient.__init__(self, nb, km)
         self.reset_execution_trackers()
         self._check_assign_resources(resources)
-        self._tampering: list[str] = []
         self._timed_out = False
         self._output_chars: dict[int, int] = {}
-        status, reason, started = STATUS_GRADED, "", time.monotonic()
+        status, reason, started = Status.GRADED, "", time.monotonic()
         stopped_at = 0
+        trusted = None
         try:
             with self.setup_kernel():
-                watchdog = threading.Timer(self.submission_timeout, self._kill_kernel)
+                watchdog = threading.Timer(self.submission_timeout, self._time_out)
                 watchdog.start()
                 try:
                     info = self.wait_for_reply(self.kc.kernel_info())
                     self.nb.metadata["language_info"] = info["content"]["language_info"]
-                    self._install_guard()
+                    trusted = self._open_channel()
                     for index, cell in enumerate(self.nb.cells):
                         stopped_at = index
-                        self._run_cell(cell, resources, index)
+                        self._run_cell(cell, resources, index, trusted)
                     stopped_at = len(nb.cells)
                 finally:
                     watchdog.cancel()
-        except (DeadKernelError, RuntimeError, TimeoutError) as error:
+                    if trusted is not None:
+                        trusted.link.close()
+        except (DeadKernelError, KernelGone, RuntimeError, TimeoutError) as error:
             status, reason = self._failure(error, stopped_at)
             for cell in nb.cells[stopped_at:]:
                 if is_test_cell(cell):
-                    cell.outputs.append(error_output("NotGraded", f"not run: {reason}"))
-        self._write_report(status, reason, time.monotonic() - started)
+                    cell.outputs.append(NotebookNode(error_output("NotGraded",
+                                                                  f"not run: {reason}")))
+        problems = trusted.problems if trusted is not None else []
+        self._write_report(status, reason, problems, time.monotonic() - started)
         return self.nb, self.resources
 
-    def _run_cell(self, cell: NotebookNode, resources: Any, index: int) -> None:
-        if not is_test_cell(cell):
-            self.preprocess_cell(cell, resources, index)
+    def _open_channel(self) -> TrustedCells:
+        """Start the kernel's grading server and the grader's namespace for the tests."""
+        path = str(Path(self.workdir) / "grading.sock")
+        result = self._evaluate(f"__import__({SERVER_MODULE!r}, fromlist=['listen'])"
+                                f".listen({path!r})")
+        if result.get("status") != "ok":
+            raise RuntimeError(f"the grading channel did not start: {result.get('evalue', '')}")
+        link = KernelLink(path, float(self.timeout or 60))
+        return TrustedCells(link, self.max_output_chars)
+
+    def _run_cell(self, cell: NotebookNode, resources: Any, index: int,
+                  trusted: TrustedCells) -> None:
+        label = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", f"cell {index + 1}")
+        if is_test_cell(cell):
+            cell.outputs = [NotebookNode(output) for output in self._run_test(cell, label,
+                                                                               trusted)]
             return
-        self._tampering += self._check_guard()
         self.preprocess_cell(cell, resources, index)
-        during = self._check_guard()
-        if during:
-            self._tampering += [f"during {cell.metadata.nbgrader['grade_id']}: {change}"
-                                for change in during]
-            cell.outputs.append(error_output(
-                "GradingToolsChanged",
-                "the code under test changed the grading tools while the test ran ("
-                + "; ".join(during[:3]) + "), so this test cannot pass"))
-        kinds = {output.output_type for output in cell.outputs}
-        if {"error", "execute_result"} <= kinds:  # a failed cell shows no value of its own
-            cell.outputs = [output for output in cell.outputs
-                            if output.output_type != "execute_result"]
-            self._tampering.append(f"during {cell.metadata.nbgrader['grade_id']}: a value was "
-                                   "displayed as the test's result, although the test failed")
+        if is_given_cell(cell):
+            trusted.run_given(cell.source, label)
+
+    def _run_test(self, cell: NotebookNode, label: str, trusted: TrustedCells) -> list[dict]:
+        """The test cell's outputs, from running it here against the kernel's server."""
+        msg_id = self.kc.execute(f"__import__({SERVER_MODULE!r}, fromlist=['serve']).serve()",
+                                 silent=True, store_history=False)
+        link = trusted.link
+        try:
+            if link.socket is None:
+                link.connect()
+            outputs = trusted.run_test(cell.source, label)
+            link.end_cell()
+        except KernelGone:
+            self._kill_kernel()
+            raise
+        reply = self.wait_for_reply(msg_id)
+        if reply is None or reply["content"].get("status") != "ok":
+            raise KernelGone("the grading channel of the kernel failed")
+        return outputs
 
     def output(self, outs: list[NotebookNode], msg: dict[str, Any], display_id: str | None,
                cell_index: int) -> NotebookNode | None:
@@ -188,28 +214,6 @@ class SandboxedExecute(Execute):
             self._output_chars[cell_index] = used + size
         return super().output(outs, msg, display_id, cell_index)
 
-    def _install_guard(self) -> None:
-        self._guard_name = f"_nncourse_guard_{secrets.token_hex(8)}"
-        source = "\n".join(cell.source for cell in self.nb.cells if cell.cell_type == "code")
-        extra = tuple(sorted(set(re.findall(r"\bnncourse(?:\.[A-Za-z_]\w*)+", source))))
-        if "torch" in source:
-            extra += ("torch", "torch.nn", "torch.nn.functional", "torch.testing", "torch.optim")
-        # Installed and checked outside of any cell's run (as user expressions), so that the
-        # hooks IPython swaps in while a cell runs are compared in the same state.
-        expression = (f"__import__('nncourse.grading.kernel_guard', fromlist=['install'])"
-                      f".install({self._guard_name!r}, {extra!r})")
-        result = self._evaluate(expression)
-        if result.get("status") != "ok":
-            raise RuntimeError(f"the grading guard did not start: {result}")
-
-    def _check_guard(self) -> list[str]:
-        expression = f"__import__('sys').modules[{self._guard_name!r}].check()"
-        result = self._evaluate(expression)
-        try:
-            return list(json.loads(ast.literal_eval(result["data"]["text/plain"])))
-        except (KeyError, TypeError, ValueError, SyntaxError):
-            return ["the grading guard was disabled"]
-
     def _evaluate(self, expression: str) -> dict[str, Any]:
         """The kernel's answer for one user expression, evaluated outside of any cell's run."""
         msg_id = self.kc.execute("", silent=True, store_history=False,
@@ -217,8 +221,12 @@ class SandboxedExecute(Execute):
         reply = self.wait_for_reply(msg_id)
         return reply["content"].get("user_expressions", {}).get("value", {})
 
-    def _kill_kernel(self) -> None:
+    def _time_out(self) -> None:
+        """The whole notebook ran past its limit: kill the kernel."""
         self._timed_out = True
+        self._kill_kernel()
+
+    def _kill_kernel(self) -> None:
         process = getattr(getattr(self.km, "provisioner", None), "process", None)
         if process is not None:
             try:
@@ -229,18 +237,21 @@ class SandboxedExecute(Execute):
     def _failure(self, error: Exception, index: int) -> tuple[str, str]:
         where = f"cell {index + 1}" if index < len(self.nb.cells) else "the end"
         if self._timed_out:
-            return STATUS_TIMEOUT, (f"the notebook ran longer than {self.submission_timeout} s "
+            return Status.TIMEOUT, (f"the notebook ran longer than {self.submission_timeout} s "
                                     f"(stopped in {where})")
-        if isinstance(error, DeadKernelError):
-            return STATUS_CRASHED, (f"the kernel stopped in {where} (sys.exit or os._exit in a "
+        if isinstance(error, KernelGone) and error.timed_out:
+            return Status.TIMEOUT, f"{error} (in {where})"
+        if isinstance(error, DeadKernelError | KernelGone):
+            return Status.CRASHED, (f"the kernel stopped in {where} (sys.exit or os._exit in a "
                                     "function, a crash, or too much memory)")
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
-        return STATUS_CRASHED, f"the kernel failed in {where}: {first_line}"
+        return Status.CRASHED, f"the kernel failed in {where}: {first_line}"
 
-    def _write_report(self, status: str, reason: str, seconds: float) -> None:
+    def _write_report(self, status: str, reason: str, problems: list[str],
+                      seconds: float) -> None:
         if not self.report_path:
             return
-        report = {"status": status, "reason": reason, "tampering": self._tampering,
+        report = {"status": status, "reason": reason, "problems": problems,
                   "seconds": round(seconds, 3)}
         Path(self.report_path).write_text(json.dumps(report, indent=1), encoding="utf-8")
 

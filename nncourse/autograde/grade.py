@@ -2,7 +2,7 @@
 
 For each submission a worker process runs nbgrader's own ``autograde`` and
 ``generate_feedback`` for that one student, with nbgrader's ``Execute`` replaced by
-:class:`~nncourse.grading.execute.SandboxedExecute`; nbgrader keeps doing its bookkeeping
+:class:`~nncourse.autograde.execute.SandboxedExecute`; nbgrader keeps doing its bookkeeping
 (restoring edited or deleted test cells from the gradebook, scores, late penalties,
 feedback). Workers run side by side (``--jobs``); the gradebook serialises their writes.
 
@@ -30,19 +30,17 @@ from typing import Any
 
 import nbformat
 
-from nncourse.grading.notebook import NotebookError, is_test_cell, read_notebook
-from nncourse.grading.release import (
-    CONFIG_FILE,
+from nncourse.autograde.course import (
+    GRADES_DIR,
+    KERNEL_MEMORY_MB,
     SOURCE_DIR,
-    generate_assignments,
-    prepare_course,
-    venv_tools_on_path,
+    SUBMISSION_TIMEOUT_S,
+    course_config,
 )
-from nncourse.grading.submissions import expected_notebook, import_submissions
-
-GRADES_DIR = "grades"
-STATUS_INVALID = "invalid"
-STATUS_ERROR = "error"
+from nncourse.autograde.notebook import NotebookError, is_test_cell, read_notebook
+from nncourse.autograde.release import generate_assignments, prepare_course, venv_tools_on_path
+from nncourse.autograde.status import Outcome, Status, test_cell_outcome
+from nncourse.autograde.submissions import expected_notebook, import_submissions
 
 
 @dataclass(frozen=True)
@@ -64,8 +62,8 @@ class GradeOptions:
     """
 
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
-    timeout: int = 600
-    memory_mb: int = 3072
+    timeout: int = SUBMISSION_TIMEOUT_S
+    memory_mb: int = KERNEL_MEMORY_MB
     db_url: str | None = None
     force: bool = False
 
@@ -86,8 +84,6 @@ class Record:
         Why, for anything but ``graded``; what the import changed; empty otherwise.
     failed_tasks : list of str
         Test cells that scored 0, each with the first line of its error.
-    tampering : list of str
-        Grading tools the submission changed (and the grader put back).
     seconds : float
         Wall-clock time of the whole grading of this submission.
     kernel_seconds : float
@@ -99,7 +95,6 @@ class Record:
     status: str
     reason: str = ""
     failed_tasks: list[str] = field(default_factory=list)
-    tampering: list[str] = field(default_factory=list)
     seconds: float = 0.0
     kernel_seconds: float = 0.0
 
@@ -127,22 +122,6 @@ def _write_record(root: Path, assignment: str, record: Record) -> None:
     scratch = folder / f".{record.student}.json.part"
     scratch.write_text(json.dumps(asdict(record), indent=1), encoding="utf-8")
     scratch.replace(folder / f"{record.student}.json")  # atomic: a record is whole or absent
-
-
-def course_config(root: Path, db_url: str | None = None) -> Any:
-    """The course's nbgrader config, with the gradebook at ``db_url`` when given.
-
-    A SQLite gradebook gets a 60 s busy timeout, so that parallel workers wait for each
-    other's writes instead of failing.
-    """
-    from traitlets.config.loader import PyFileConfigLoader
-
-    config = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
-    url = db_url or config.CourseDirectory.db_url
-    if url.startswith("sqlite:") and "timeout=" not in url:
-        url += ("&" if "?" in url else "?") + "timeout=60"
-    config.CourseDirectory.db_url = url
-    return config
 
 
 def ensure_in_gradebook(root: Path, assignment: str, db_url: str) -> None:
@@ -174,29 +153,20 @@ def submission_key(root: Path, assignment: str, student: str, options: GradeOpti
     return digest.hexdigest()
 
 
-def failed_tasks(notebook: nbformat.NotebookNode) -> list[str]:
-    """Test cells of a graded notebook that failed, as ``"grade_id: Error: message"``.
+def failed_tasks(notebook: Any) -> list[str]:
+    """Test cells of a graded notebook that did not earn full points, ``"grade_id: why"``.
 
-    A cell that raised nothing but wrote to stderr (a warning) failed too: nbgrader gives it
-    0 points.
+    Decided by :func:`~nncourse.autograde.status.test_cell_outcome`, the rule of
+    ``nncourse check`` too; only the first line of each reason is kept.
     """
     failures = []
     for cell in notebook.cells:
         if not is_test_cell(cell):
             continue
-        outputs = cell.get("outputs", [])
-        errors = [output for output in outputs if output.output_type == "error"]
-        stderr = [output.text for output in outputs
-                  if output.output_type == "stream" and output.name == "stderr"]
-        if errors:
-            name, message = errors[-1].ename, errors[-1].get("evalue") or ""
-        elif stderr:
-            name, message = "wrote to stderr", stderr[0]
-        else:
-            continue
-        lines = message.strip().splitlines()
-        first = lines[0][:160] if lines else ""
-        failures.append(f"{cell.metadata.nbgrader['grade_id']}: {name}: {first}")
+        outcome, reason = test_cell_outcome(cell)
+        if outcome is not Outcome.PASSED:
+            first = (reason.strip().splitlines() or [str(outcome)])[0][:200]
+            failures.append(f"{cell.metadata.nbgrader['grade_id']}: {first}")
     return failures
 
 
@@ -228,17 +198,17 @@ def grade_submission(root: str, assignment: str, student: str, key: str, note: s
     from nbgrader.preprocessors import Execute
     from nbgrader.utils import capture_log
 
-    from nncourse.grading.execute import STATUS_GRADED, RestoreCellMetadata, SandboxedExecute
+    from nncourse.autograde.execute import RestoreCellMetadata, SandboxedExecute
 
     warnings.filterwarnings("ignore", module="nbgrader")  # its SQLAlchemy session chatter
     started = time.monotonic()
     course = Path(root)
-    base = Record(student, key, STATUS_GRADED, note)
+    base = Record(student, key, Status.GRADED, note)
     try:
         read_notebook(expected_notebook(course, student, assignment))
     except (FileNotFoundError, NotebookError) as error:
         reason = str(error).replace(f"{course}{os.sep}", "")  # the same in every course copy
-        return replace(base, status=STATUS_INVALID, reason=_join(note, reason))
+        return replace(base, status=Status.INVALID, reason=_join(note, reason))
     with tempfile.TemporaryDirectory(prefix="nncourse-grade-") as scratch:
         config = course_config(course, options.db_url)
         config.Autograde.autograde_preprocessors = [
@@ -263,14 +233,13 @@ def grade_submission(root: str, assignment: str, student: str, key: str, note: s
         report_path = Path(scratch) / "report.json"
         report = json.loads(report_path.read_text()) if report_path.is_file() else {}
     if not result["success"]:
-        return replace(base, status=STATUS_ERROR, seconds=time.monotonic() - started,
+        return replace(base, status=Status.ERROR, seconds=time.monotonic() - started,
                        reason=_join(note, "nbgrader failed: " + _last_error(result)))
     graded = course / "autograded" / student / assignment / f"{assignment}.ipynb"
     return replace(
-        base, status=report.get("status", STATUS_GRADED),
-        reason=_join(note, report.get("reason", "")),
+        base, status=report.get("status", Status.GRADED),
+        reason=_join(note, report.get("reason", ""), *report.get("problems", [])),
         failed_tasks=failed_tasks(nbformat.read(graded, as_version=4)),
-        tampering=report.get("tampering", []),
         seconds=round(time.monotonic() - started, 3),
         kernel_seconds=report.get("seconds", 0.0))
 
@@ -315,7 +284,7 @@ def grade(root: str | Path, assignment: str, source: str | Path | None = None,
         The assignment's name (a folder under ``solutions/``).
     source : str or Path, optional
         Submissions to import first (see
-        :func:`~nncourse.grading.submissions.import_submissions`).
+        :func:`~nncourse.autograde.submissions.import_submissions`).
     options : GradeOptions, optional
         Jobs, limits and gradebook; the defaults otherwise.
     progress : callable, optional
@@ -357,10 +326,10 @@ def grade(root: str | Path, assignment: str, source: str | Path | None = None,
             try:
                 record = future.result()
             except BrokenProcessPool:
-                record = Record(student, "", STATUS_ERROR,
+                record = Record(student, "", Status.ERROR,
                                 "the grading worker died; run the command again to retry")
             except Exception as error:  # noqa: BLE001 (one submission must not stop the class)
-                record = Record(student, "", STATUS_ERROR, f"grading failed: {error!r}")
+                record = Record(student, "", Status.ERROR, f"grading failed: {error!r}")
             _write_record(root, assignment, record)
             records[student] = record
     return {student: records[student] for student in imported.students}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
-from nbformat import NotebookNode
+if TYPE_CHECKING:  # nbformat takes ~2 s to import: only reading a notebook pays for it
+    from nbformat import NotebookNode
 
 
 class NotebookError(ValueError):
@@ -58,6 +59,8 @@ def read_notebook(path: str | Path) -> NotebookNode:
                                 "you are in")
     if path.suffix != ".ipynb":
         raise NotebookError(f"{path} is not a Jupyter notebook: give the .ipynb file")
+    import nbformat
+
     try:
         notebook = nbformat.read(path, as_version=4)
         nbformat.validate(notebook)
@@ -75,6 +78,13 @@ def is_test_cell(cell: NotebookNode) -> bool:
     """Whether ``cell`` is an autograded test cell (graded code that is not a solution)."""
     meta = _nbgrader(cell)
     return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def is_given_cell(cell: NotebookNode) -> bool:
+    """Whether ``cell`` is code the instructor gives (locked, neither test nor answer)."""
+    meta = _nbgrader(cell)
+    return (cell.cell_type == "code" and bool(meta.get("locked")) and not meta.get("grade")
+            and not meta.get("solution"))
 
 
 def graded_cells(notebook: NotebookNode) -> list[GradedCell]:

@@ -17,35 +17,9 @@ from pathlib import Path
 
 import nbformat
 
-CONFIG_FILE = "nbgrader_config.py"
-SOURCE_DIR = "solutions"
-RELEASE_DIR = "exercises"
+from nncourse.autograde.course import CONFIG_FILE, RELEASE_DIR, SOURCE_DIR, find_course_root
+
 _KEPT_CELL_METADATA = ("deletable", "editable", "nbgrader", "tags")
-
-
-def find_course_root(start: str | Path | None = None) -> Path:
-    """The nearest folder at or above ``start`` that holds ``nbgrader_config.py``.
-
-    Parameters
-    ----------
-    start : str or Path, optional
-        Where to look first; the current directory by default.
-
-    Returns
-    -------
-    Path
-
-    Raises
-    ------
-    FileNotFoundError
-        When no folder up to the file system root has the config.
-    """
-    start = Path(start or Path.cwd()).resolve()
-    for folder in (start, *start.parents):
-        if (folder / CONFIG_FILE).is_file():
-            return folder
-    raise FileNotFoundError(f"no {CONFIG_FILE} in {start} or above: run this in the course "
-                            "repository or pass --root")
 
 
 def list_assignments(root: str | Path) -> list[str]:

@@ -12,10 +12,10 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from nncourse.grading.execute import STATUS_GRADED
-from nncourse.grading.grade import GRADES_DIR, Record, read_records
-from nncourse.grading.notebook import graded_cells, read_notebook
-from nncourse.grading.release import SOURCE_DIR
+from nncourse.autograde.course import GRADES_DIR, SOURCE_DIR
+from nncourse.autograde.grade import Record, read_records
+from nncourse.autograde.notebook import graded_cells, read_notebook
+from nncourse.autograde.status import Status
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,6 @@ def _reason(record: Record | None) -> str:
     parts = [record.reason] if record.reason else []
     if record.failed_tasks:
         parts.append("failed " + " | ".join(record.failed_tasks))
-    if record.tampering:
-        parts.append("tampering undone: " + ", ".join(record.tampering[:5]))
     return "; ".join(parts)
 
 
@@ -97,7 +95,7 @@ def collect_rows(root: Path, assignment: str, db_url: str, records: dict[str, Re
                        key=lambda cell: (order.get(cell[0], len(order)), cell[0]))
         for submission in gradebook.assignment_submissions(assignment):
             if submission.student_id in records and \
-                    records[submission.student_id].status == "invalid":
+                    records[submission.student_id].status == Status.INVALID:
                 continue  # a stale grade from an earlier, readable submission
             scores[submission.student_id] = {
                 grade.name: (None if grade.needs_manual_grade else grade.score)
@@ -110,7 +108,7 @@ def collect_rows(root: Path, assignment: str, db_url: str, records: dict[str, Re
         own = scores.get(student, dict.fromkeys(tasks, 0.0))
         total = float(sum(score or 0.0 for score in own.values()))
         rows.append(Row(student, {task: own.get(task) for task in tasks}, total, max_total,
-                        record.status if record else STATUS_GRADED, _reason(record)))
+                        record.status if record else Status.GRADED, _reason(record)))
     return tasks, rows
 
 
@@ -161,7 +159,7 @@ def summary(rows: list[Row], records: dict[str, Record]) -> str:
         lines.append(f"total points: mean {statistics.mean(totals):.2f}, median "
                      f"{statistics.median(totals):g} of {rows[0].max_total:g}")
     for row in rows:
-        if row.status != STATUS_GRADED:
+        if row.status != Status.GRADED:
             lines.append(f"  {row.student}: {row.status}: {row.reason}")
     timed = sorted(records.values(), key=lambda record: record.seconds, reverse=True)[:3]
     if timed:

@@ -1,10 +1,11 @@
 """Where a submission's kernel runs: a bubblewrap sandbox that sees no course files.
 
 The kernel that executes a student's notebook gets a read-only view of the Python install,
-the virtual environment, the ``nncourse`` package and the data sets, and nothing else of the
-machine: no ``solutions/``, no gradebook, no other student's submission, no network, its own
+the virtual environment, the parts of the ``nncourse`` package listed in
+:data:`KERNEL_VISIBLE` (no reference implementation) and the data sets, and nothing else of
+the machine: no ``solutions/``, no gradebook, no other student's submission, no network, its own
 process tree (everything it starts dies with it), a scrubbed environment and, through
-:mod:`nncourse.grading.kernel_launcher`, limits on memory, file size and core dumps.
+:mod:`nncourse.autograde.kernel.launcher`, limits on memory, file size and core dumps.
 
 Without ``bwrap`` (``apt install bubblewrap``; macOS has none) the kernel still gets the
 limits, the scrubbed environment, a fresh working folder and its own session, but can read
@@ -49,12 +50,19 @@ class SandboxSpec:
         Extra folders the kernel may read (the job's socket folder, data sets).
     env : dict of str to str
         Variables passed to the kernel; everything else of the grader's environment is dropped.
+    isolated : bool
+        False runs the kernel without bubblewrap (the students' self-check on their own
+        machine): only the limits apply.
+    cwd : Path, optional
+        The kernel's working folder when it is not ``workdir``.
     """
 
     workdir: Path
     memory_mb: int
     shared: tuple[Path, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
+    isolated: bool = True
+    cwd: Path | None = None
 
 
 def kernel_environment(workdir: Path, data_dir: str | None) -> dict[str, str]:
@@ -89,11 +97,32 @@ def kernel_environment(workdir: Path, data_dir: str | None) -> dict[str, str]:
     return env
 
 
+KERNEL_VISIBLE = ("__init__.py", "datasets", "grading/__init__.py", "grading/asserts.py",
+                  "grading/handwritten.py", "grading/wire.py", "grading/drivers.py",
+                  "autograde/__init__.py",
+                  "autograde/kernel")
+"""The parts of the ``nncourse`` package a grading kernel sees: the data loaders, the test
+helpers a student runs in a notebook, and the kernel's end of the grading channel. The
+reference implementations (``nncourse.losses``, ``nncourse.grading.references``, ...) and
+the grading engine are not there, so no code of the student's can call or read them."""
+
+
 def _readable_roots() -> list[Path]:
-    """Folders every kernel needs to read: Python, the venv, the package, system files."""
+    """Folders every kernel needs to read: Python, the venv, system files."""
+    return sorted({Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()})
+
+
+def _package_view() -> list[str]:
+    """bwrap arguments that show the kernel only :data:`KERNEL_VISIBLE` of ``nncourse``.
+
+    An empty folder is laid over the package (wherever it is installed, even inside the
+    virtual environment), then the visible parts are bound back into it, read-only.
+    """
     package = Path(nncourse.__file__).resolve().parent
-    roots = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), package}
-    return sorted(roots)
+    args = ["--tmpfs", str(package)]
+    for part in KERNEL_VISIBLE:
+        args += ["--ro-bind", str(package / part), str(package / part)]
+    return args
 
 
 def wrap(command: list[str], spec: SandboxSpec) -> list[str]:
@@ -111,7 +140,7 @@ def wrap(command: list[str], spec: SandboxSpec) -> list[str]:
     list of str
     """
     bwrap = bwrap_path()
-    if bwrap is None:
+    if bwrap is None or not spec.isolated:
         return command
     args = [bwrap, "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
     for link in ("bin", "lib", "lib64", "sbin"):
@@ -123,6 +152,7 @@ def wrap(command: list[str], spec: SandboxSpec) -> list[str]:
     args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for root in _readable_roots():
         args += ["--ro-bind", str(root), str(root)]
+    args += _package_view()
     for folder in spec.shared:
         args += ["--ro-bind-try", str(folder), str(folder)]
     args += ["--bind", str(spec.workdir), str(spec.workdir)]

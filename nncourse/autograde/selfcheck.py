@@ -1,24 +1,27 @@
 """The students' self-check: run a notebook's tests in a fresh kernel, report task by task.
 
-nbgrader's ``Validator`` executes the notebook (and spots edited test cells), but its exit
-status says nothing; the verdict here is read from the executed cells instead. A test cell
-passes when it raises nothing and writes nothing to stderr, exactly nbgrader's rule for
-full marks.
+The notebook runs through the grader's own executor (:mod:`nncourse.autograde.execute`):
+the student's cells in a fresh kernel, the test cells outside it. The verdict of each task
+comes from :func:`~nncourse.autograde.status.test_cell_outcome`, the rule ``nncourse grade``
+uses too; locked cells that were edited are named, as nbgrader's validator would.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from nbformat import NotebookNode
 
-from nncourse.grading.notebook import graded_cells, read_notebook
+from nncourse.autograde.course import CELL_TIMEOUT_S
+from nncourse.autograde.notebook import graded_cells, read_notebook
+from nncourse.autograde.status import Outcome, test_cell_outcome
 
-PASSED, FAILED, ERROR, MANUAL, NOT_RUN = "passed", "failed", "error", "manual", "not run"
 _REASON_WIDTH = 72
 
 
@@ -42,7 +45,7 @@ class TaskResult:
 
     task: str
     points: float
-    status: str
+    status: Outcome
     reason: str = ""
 
 
@@ -57,7 +60,8 @@ class CheckReport:
     @property
     def passed(self) -> bool:
         """True when every autograded task passed and the notebook has no problems."""
-        return not self.problems and all(t.status in (PASSED, MANUAL) for t in self.tasks)
+        done = (Outcome.PASSED, Outcome.MANUAL)
+        return not self.problems and all(task.status in done for task in self.tasks)
 
     def table(self) -> str:
         """A plain-text table: task / points / result / first line of the reason."""
@@ -74,15 +78,15 @@ class CheckReport:
 
     def summary(self) -> str:
         """Points passed, the failures in full, and what to do next."""
-        auto = [t for t in self.tasks if t.status != MANUAL]
-        passed = [t for t in auto if t.status == PASSED]
-        manual_points = sum(t.points for t in self.tasks if t.status == MANUAL)
+        auto = [t for t in self.tasks if t.status != Outcome.MANUAL]
+        passed = [t for t in auto if t.status == Outcome.PASSED]
+        manual_points = sum(t.points for t in self.tasks if t.status == Outcome.MANUAL)
         parts = [f"{len(passed)} of {len(auto)} autograded tasks pass the visible tests "
                  f"({sum(t.points for t in passed):g} of {sum(t.points for t in auto):g} "
                  f"points); {manual_points:g} points are graded by hand."]
         parts += [f"Problem: {problem}" for problem in self.problems]
         for task in auto:
-            if task.status in (FAILED, ERROR):
+            if task.status in (Outcome.FAILED, Outcome.ERROR, Outcome.PARTIAL):
                 parts.append(f"--- {task.task} ({task.status}) ---\n{task.reason}")
         parts.append("All visible tests pass; hidden tests run when your work is graded."
                      if self.passed else "Fix the tasks above, save the notebook, check again.")
@@ -92,20 +96,6 @@ class CheckReport:
 def _first_line(text: str) -> str:
     line = text.strip().splitlines()[0] if text.strip() else ""
     return line if len(line) <= _REASON_WIDTH else line[: _REASON_WIDTH - 3] + "..."
-
-
-def _outcome(cell: NotebookNode) -> tuple[str, str]:
-    """(status, reason) of an executed autograded test cell, by nbgrader's scoring rules."""
-    for output in cell.get("outputs", []):
-        if output.output_type == "error":
-            message = f"{output.ename}: {output.evalue}" if output.evalue else output.ename
-            return (FAILED if output.ename == "AssertionError" else ERROR), message
-        if output.output_type == "stream" and output.name == "stderr":
-            return FAILED, f"the cell wrote to stderr (nbgrader gives 0 points): {output.text}"
-        if output.output_type == "execute_result":
-            return FAILED, ("the cell's last line shows a value, which nbgrader reads as a "
-                            "partial score: do not change test cells")
-    return PASSED, ""
 
 
 def task_results(executed: NotebookNode) -> list[TaskResult]:
@@ -126,44 +116,58 @@ def task_results(executed: NotebookNode) -> list[TaskResult]:
     results = []
     for graded in graded_cells(executed):
         if graded.autograded:
-            status, reason = _outcome(by_id[graded.grade_id])
+            status, reason = test_cell_outcome(by_id[graded.grade_id])
         else:
-            status, reason = MANUAL, "graded by hand"
+            status, reason = Outcome.MANUAL, "graded by hand"
         results.append(TaskResult(graded.grade_id, graded.points, status, reason))
     return results
 
 
-def _validate(path: Path, timeout: int) -> tuple[dict, NotebookNode | None]:
-    """Run nbgrader's Validator; return its results and the executed notebook."""
-    # nbgrader takes seconds to import: only the check itself pays for it.
-    from nbgrader.validator import Validator
-    from traitlets.config import Config
+def _edited_cells(notebook: NotebookNode) -> list[str]:
+    """Problems nbgrader's validator would name: locked cells edited, cell types changed."""
+    from nbgrader.utils import compute_checksum, is_grade, is_locked, is_solution
 
-    class RecordingValidator(Validator):
-        executed: NotebookNode | None = None
-
-        def _preprocess(self, nb: NotebookNode) -> NotebookNode:
-            self.executed = super()._preprocess(nb)
-            return self.executed
-
-    config = Config()
-    config.Execute.timeout = timeout
-    if sys.platform != "win32":  # a local socket file instead of TCP ports (not on Windows)
-        config.KernelManager.transport = "ipc"
-    validator = RecordingValidator(config=config)
-    results = validator.validate(str(path))
-    return results, validator.executed
+    problems = []
+    for cell in notebook.cells:
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if not meta or not (is_grade(cell) or is_solution(cell) or is_locked(cell)):
+            continue
+        if meta.get("cell_type") and meta["cell_type"] != cell.cell_type:
+            problems.append(f"a {meta['cell_type']} cell was changed into a {cell.cell_type} "
+                            "cell; undo that (Edit > Undo, or copy your answers into a fresh "
+                            "copy)")
+        elif is_locked(cell) and "checksum" in meta and compute_checksum(cell) != meta["checksum"]:
+            problems.append(f"a test cell was edited (it starts with "
+                            f"{_first_line(cell.source)!r}); grading uses the original test")
+    return problems
 
 
-def run_check(notebook: str | Path, *, timeout: int = 60) -> CheckReport:
+def _execute(notebook: NotebookNode, folder: Path, timeout: int) -> NotebookNode:
+    """Run the notebook as ``nncourse grade`` does (tests outside the kernel), unsandboxed."""
+    from nncourse.autograde.execute import SandboxedExecute
+
+    with tempfile.TemporaryDirectory(prefix="nncourse-check-") as scratch:
+        executor = SandboxedExecute(timeout=timeout, workdir=scratch, isolated=False,
+                                    cwd=str(folder), submission_timeout=timeout * max(
+                                        1, len(notebook.cells)))
+        executed, _ = executor.preprocess(copy.deepcopy(notebook), {})
+    return executed
+
+
+def run_check(notebook: str | Path, *, timeout: int = CELL_TIMEOUT_S) -> CheckReport:
     """Run a notebook in a fresh kernel and grade its visible tests.
+
+    The student's cells run in the kernel; the test cells run outside it and call the
+    student's functions across the same boundary as ``nncourse grade`` (see
+    :mod:`nncourse.autograde.execute`), so a task passes here exactly when it would pass the
+    same tests when graded.
 
     Parameters
     ----------
     notebook : str or Path
         The ``.ipynb`` file (saved: the kernel runs the file, not an open editor).
-    timeout : int, default 60
-        Seconds each cell may run.
+    timeout : int
+        Seconds each cell (and each call of the student's code) may run.
 
     Returns
     -------
@@ -176,19 +180,12 @@ def run_check(notebook: str | Path, *, timeout: int = 60) -> CheckReport:
     """
     path = Path(notebook).resolve()
     original = read_notebook(path)
-    results, executed = _validate(path, timeout)
-    problems = [f"a {cell['old_type']} cell was changed into a {cell['new_type']} cell; "
-                "undo that (Edit > Undo, or copy your answers into a fresh copy)"
-                for cell in results.get("type_changed", [])]
-    problems += [f"a test cell was edited (it starts with {_first_line(cell['source'])!r}); "
-                 "grading uses the original test" for cell in results.get("changed", [])]
-    if executed is None:
-        tasks = [TaskResult(g.grade_id, g.points, NOT_RUN) for g in graded_cells(original)]
-        return CheckReport(path, tasks, problems)
+    problems = _edited_cells(original)
+    executed = _execute(original, path.parent, timeout)
     return CheckReport(path, task_results(executed), problems)
 
 
-def check(notebook: str | Path, *, timeout: int = 60, stream: TextIO | None = None
+def check(notebook: str | Path, *, timeout: int = CELL_TIMEOUT_S, stream: TextIO | None = None
           ) -> CheckReport | None:
     """Check a notebook and print the table: what ``nncourse check NOTEBOOK`` does.
 

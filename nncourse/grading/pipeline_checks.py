@@ -1,85 +1,51 @@
 """Checks of the exercises on the PyTorch training pipeline (chapter 8).
 
 A student's ``Dataset``, training epoch and evaluation loop are compared with
-:mod:`nncourse.torch_pipeline` on small seeded problems. The two sides get identical copies
-of everything: the model (a small MLP with dropout), the data, a ``DataLoader`` whose shuffling
-has its own seeded generator, a fresh optimizer of the same kind, and the same global seed for
-the dropout masks, so a correct answer matches the reference to rounding. A
-:class:`ModeRecorder` around the model notes, at every forward pass, whether the model was in
-training mode and whether autograd was recording: that is how a missing ``model.train()``,
-``model.eval()`` or ``torch.no_grad()`` is named in the message, not only seen in the numbers.
+:mod:`nncourse.torch_pipeline` on small seeded problems. Each side runs the same driver of
+:mod:`nncourse.grading.drivers` where its code lives (the student's in the student's kernel,
+the reference here): the driver builds the model (a small MLP with dropout), the data, a
+``DataLoader`` whose shuffling has its own seeded generator and a fresh optimizer from plain
+data, seeds the dropout masks, runs the function, and returns plain data: the result, the
+parameters afterwards, and, through a :class:`~nncourse.grading.drivers.ModeRecorder`
+around the model, whether every forward pass ran in training mode and with autograd. That
+is how a missing ``model.train()``, ``model.eval()`` or ``torch.no_grad()`` is named in the
+message, not only seen in the numbers.
 """
 
 from __future__ import annotations
 
-import copy
-import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
-import torch
 from numpy.typing import NDArray
-from torch import nn
-from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from nncourse import torch_pipeline
 from nncourse.grading.asserts import assert_close, short_repr
-from nncourse.grading.handwritten import assert_written_by_hand
+from nncourse.grading.drivers import (
+    CLASSES,
+    ModeRecorder,
+    beside,
+    describe,
+    small_data,
+    small_mlp,
+)
 
 Array = NDArray[np.float64]
-CPU = torch.device("cpu")
-OPTIMIZERS: dict[str, Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]] = {
-    "sgd": lambda params: torch.optim.SGD(params, lr=0.5),
-    "momentum": lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9),
-    "adam": lambda params: torch.optim.Adam(params, lr=0.02),
+OPTIMIZERS: dict[str, tuple[str, dict[str, float]]] = {
+    "sgd": ("sgd", {"lr": 0.5}),
+    "momentum": ("sgd", {"lr": 0.1, "momentum": 0.9}),
+    "adam": ("adam", {"lr": 0.02}),
 }
-"""The optimizers of :func:`check_train_epoch`'s cases, by name, built over the parameters."""
-FEATURES, HIDDEN, CLASSES = 6, 8, 3
-"""Sizes of :func:`small_mlp`: inputs, hidden units, classes."""
+"""The optimizers of :func:`check_train_epoch`'s cases: a driver's name and settings."""
+__all__ = ["CLASSES", "ModeRecorder", "small_data", "small_mlp"]
 
 
 def _fail(message: str, hint: str | None = None) -> None:
     raise AssertionError(message + (f"\n  hint: {hint}" if hint else ""))
 
 
-class ModeRecorder(nn.Module):
-    """Wraps a model and records, at every forward pass, the mode it ran in.
-
-    Parameters
-    ----------
-    model : torch.nn.Module
-        The model to run; ``ModeRecorder(model)(x)`` returns ``model(x)``.
-
-    Attributes
-    ----------
-    model : torch.nn.Module
-        The wrapped model (``train()`` and ``eval()`` reach it as usual).
-    calls : list of (bool, bool)
-        For each forward pass so far: ``(training, grad_enabled)``, i.e. whether the model was
-        in training mode and whether autograd was recording a graph.
-
-    Examples
-    --------
-    >>> recorder = ModeRecorder(nn.Linear(2, 1)).eval()
-    >>> with torch.no_grad():
-    ...     _ = recorder(torch.zeros(4, 2))
-    >>> recorder.calls
-    [(False, False)]
-    """
-
-    def __init__(self, model: nn.Module) -> None:
-        super().__init__()
-        self.model = model
-        self.calls: list[tuple[bool, bool]] = []
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``model(x)``, after recording ``(self.training, torch.is_grad_enabled())``."""
-        self.calls.append((self.training, torch.is_grad_enabled()))
-        return self.model(x)
-
-
-def assert_forward_modes(recorder: ModeRecorder, *, training: bool, name: str,
+def assert_forward_modes(calls: list, *, training: bool, name: str,
                          batches: int | None = None) -> None:
     """Check how a function ran a model: its mode, autograd, and the number of forward passes.
 
@@ -88,8 +54,9 @@ def assert_forward_modes(recorder: ModeRecorder, *, training: bool, name: str,
 
     Parameters
     ----------
-    recorder : ModeRecorder
-        The model the function was given, after the call.
+    calls : list of (bool, bool)
+        ``(training, grad_enabled)`` of every forward pass, as a
+        :class:`~nncourse.grading.drivers.ModeRecorder` noted them.
     training : bool
         True for a training loop, False for an evaluation loop.
     name : str
@@ -104,11 +71,8 @@ def assert_forward_modes(recorder: ModeRecorder, *, training: bool, name: str,
 
     Examples
     --------
-    >>> recorder = ModeRecorder(nn.Linear(2, 1))
-    >>> _ = recorder(torch.zeros(3, 2))
-    >>> assert_forward_modes(recorder, training=True, name="one step", batches=1)
+    >>> assert_forward_modes([(True, True)], training=True, name="one step", batches=1)
     """
-    calls = recorder.calls
     if batches is not None and len(calls) != batches:
         _fail(f"{name} ran the model {len(calls)} times; expected one forward pass per batch, "
               f"{batches} in all", "loop once over the loader and call model(inputs) once per "
@@ -129,84 +93,39 @@ def assert_forward_modes(recorder: ModeRecorder, *, training: bool, name: str,
               "put the loop inside `with torch.no_grad():`")
 
 
-def assert_class_written_by_hand(cls: type, forbidden: tuple[str, ...] = ("nncourse",), *,
-                                 namespace: dict[str, Any] | None = None) -> None:
-    """Fail when a student's class inherits from, or its methods use, forbidden code.
-
-    :func:`~nncourse.grading.assert_written_by_hand` follows the methods a class defines; a
-    class that only inherits them (``class ArrayDataset(torch_pipeline.ArrayDataset): pass``)
-    defines none, so its base classes are checked here first.
-
-    Parameters
-    ----------
-    cls : type
-        The student's class.
-    forbidden : tuple of str, default ("nncourse",)
-        Modules or qualified names that may not be used or inherited from.
-    namespace : dict, optional
-        The student's globals; by default those of the calling test cell.
-
-    Raises
-    ------
-    AssertionError
-        Naming the forbidden base class, or what a method uses.
-    """
-    home = namespace if namespace is not None else sys._getframe(1).f_globals
-    name = getattr(cls, "__name__", "the class")
-    for base in getattr(cls, "__mro__", ())[1:]:
-        module = base.__module__
-        if any(module == entry or module.startswith(f"{entry}.") for entry in forbidden):
-            _fail(f"{name} inherits from {module}.{base.__qualname__}, which this task does not "
-                  "allow: write the class and its methods yourself.")
-    assert_written_by_hand(cls, forbidden, namespace=home)
-
-
-def parameters_of(model: nn.Module) -> dict[str, Array]:
-    """Every parameter of a model as a float64 array, by name (copies).
-
-    Parameters
-    ----------
-    model : torch.nn.Module
-        Any model; its parameters are not changed.
-
-    Returns
-    -------
-    dict of str to ndarray
-        ``{"0.weight": array of shape (8, 6), ...}`` for :func:`small_mlp`.
-    """
-    return {key: value.detach().cpu().double().numpy().copy()
-            for key, value in model.named_parameters()}
-
-
-def _check_dataset_case(student_class: type, x: np.ndarray, t: np.ndarray) -> None:
-    where = f"{student_class.__name__}(x of shape {x.shape} {x.dtype}, t of dtype {t.dtype})"
-    dataset = student_class(x.copy(), t.copy())
-    reference = torch_pipeline.ArrayDataset(x, t)
-    if not isinstance(dataset, Dataset):
+def _check_dataset_case(student_class: Callable, x: np.ndarray, t: np.ndarray) -> None:
+    where = (f"{getattr(student_class, '__name__', 'ArrayDataset')}(x of shape {x.shape} "
+             f"{x.dtype}, t of dtype {t.dtype})")
+    got = beside(student_class, "dataset_items", x, t)
+    expected = beside(torch_pipeline.ArrayDataset, "dataset_items", x, t)
+    if not got["dataset"]:
         _fail(f"{where} is not a torch.utils.data.Dataset", "class ArrayDataset(Dataset): ...")
-    if len(dataset) != len(reference):
-        _fail(f"len({where}) is {len(dataset)}, expected {len(reference)}",
+    if got["length"] != expected["length"]:
+        _fail(f"len({where}) is {got['length']}, expected {expected['length']}",
               "__len__ returns the number of samples, len(x)")
-    for index in range(len(reference)):
-        item = dataset[index]
-        if not isinstance(item, tuple | list) or len(item) != 2:
+    for index, (item, want) in enumerate(zip(got["items"], expected["items"], strict=True)):
+        if not isinstance(item, tuple) or len(item) != 2:
             _fail(f"{where}[{index}] returned {short_repr(item)}; expected (image, label)")
-        for got, expected, what in zip(item, reference[index], ("image", "label"), strict=True):
+        for part, (value, wanted, what) in enumerate(zip(item, want, ("image", "label"),
+                                                         strict=True)):
             call = f"the {what} of {where}[{index}]"
-            if not isinstance(got, torch.Tensor):
-                _fail(f"{call} is a {type(got).__name__}, expected a tensor",
+            if not got["tensor_types"][index][part]:
+                _fail(f"{call} is {describe(value)}, expected a tensor",
                       "convert the arrays to tensors in __init__ with torch.tensor")
-            if got.dtype != expected.dtype or got.shape != expected.shape:
-                _fail(f"{call} is a tensor of dtype {got.dtype} and shape {tuple(got.shape)}, "
-                      f"expected dtype {expected.dtype} and shape {tuple(expected.shape)}",
-                      "images become float32 and labels int64, whatever dtype the arrays "
-                      "hold; __getitem__ returns one row of each")
-            assert_close(got.double().numpy(), expected.double().numpy(), name=call)
-    images, labels = next(iter(DataLoader(dataset, batch_size=len(reference))))
-    assert_close(images.double().numpy(), reference.x.double().numpy(),
-                 name=f"a DataLoader batch of all the images of {where}")
-    assert_close(labels.numpy(), reference.t.numpy(),
-                 name=f"a DataLoader batch of all the labels of {where}")
+            if value.dtype != wanted.dtype or value.shape != wanted.shape:
+                _fail(f"{call} is a tensor of dtype {value.dtype} and shape "
+                      f"{tuple(value.shape)}, expected dtype {wanted.dtype} and shape "
+                      f"{tuple(wanted.shape)}", "images become float32 and labels int64, "
+                      "whatever dtype the arrays hold; __getitem__ returns one row of each")
+            assert_close(value.double().numpy(), wanted.double().numpy(), name=call)
+    for part, what in enumerate(("images", "labels")):
+        assert_close(got["batch"][part].double().numpy(),
+                     expected["batch"][part].double().numpy(),
+                     name=f"a DataLoader batch of all the {what} of {where}")
+    if got["mismatch_error"] != "ValueError":
+        raised = f"{got['mismatch_error']}, not a" if got["mismatch_error"] else "no"
+        _fail(f"{where.replace('t of dtype', 't one shorter, of dtype')} raised {raised} "
+              "ValueError", "compare len(x) and len(t) in __init__")
 
 
 def check_dataset(student_class: type, cases: Iterable[tuple[np.ndarray, np.ndarray]]) -> None:
@@ -230,82 +149,29 @@ def check_dataset(student_class: type, cases: Iterable[tuple[np.ndarray, np.ndar
         Naming the case, the item and what differs.
     """
     for x, t in cases:
-        x, t = np.asarray(x), np.asarray(t)
-        _check_dataset_case(student_class, x, t)
-        try:
-            student_class(x, t[:-1])
-        except ValueError:
-            continue
-        _fail(f"{student_class.__name__}(x of length {len(x)}, t of length {len(t) - 1}) "
-              "raised no ValueError", "compare len(x) and len(t) in __init__")
+        _check_dataset_case(student_class, np.asarray(x), np.asarray(t))
 
 
-def small_mlp(seed: int, dropout: float) -> nn.Sequential:
-    """The seeded model of the checks: Linear(6, 8), ReLU, Dropout, Linear(8, 3).
-
-    Parameters
-    ----------
-    seed : int
-        ``torch.manual_seed`` before the layers are built.
-    dropout : float
-        Probability of the dropout layer (0 makes it do nothing).
-
-    Returns
-    -------
-    torch.nn.Sequential
-        Maps inputs of shape (N, 6) to logits of shape (N, 3).
-    """
-    torch.manual_seed(seed)
-    return nn.Sequential(nn.Linear(FEATURES, HIDDEN), nn.ReLU(), nn.Dropout(dropout),
-                         nn.Linear(HIDDEN, CLASSES))
-
-
-def small_data(seed: int, samples: int) -> TensorDataset:
-    """Seeded Gaussian inputs (samples, 6) in float32 and labels in {0, 1, 2} (int64).
-
-    Parameters
-    ----------
-    seed : int
-        Seed of ``np.random.default_rng``.
-    samples : int
-        N.
-
-    Returns
-    -------
-    torch.utils.data.TensorDataset
-        Items ``(input of shape (6,), label of shape ())``.
-    """
-    rng = np.random.default_rng(seed)
-    x = torch.tensor(rng.normal(size=(samples, FEATURES)), dtype=torch.float32)
-    return TensorDataset(x, torch.tensor(rng.integers(0, CLASSES, size=samples)))
-
-
-def _shuffled(data: TensorDataset, batch_size: int, seed: int) -> DataLoader:
-    """A loader whose order depends only on ``seed``: two of them visit the same batches."""
-    return DataLoader(data, batch_size=batch_size, shuffle=True,
-                      generator=torch.Generator().manual_seed(seed))
-
-
-def _as_float(value: Any, call: str, hint: str) -> float:
-    if isinstance(value, torch.Tensor):
-        _fail(f"{call} returned a tensor ({short_repr(value)}); expected a Python float", hint)
-    if not isinstance(value, float | int | np.floating | np.integer) \
-            or isinstance(value, bool | np.bool_):
-        _fail(f"{call} returned {short_repr(value)}; expected a float", hint)
-    return float(value)
+def _as_float(run: dict, call: str, hint: str) -> float:
+    """The number a driver's run returned, or a failure that says what came back instead."""
+    if run["tensor"]:
+        _fail(f"{call} returned {run['what']}; expected a Python float", hint)
+    if run["result"] is None:
+        _fail(f"{call} returned {run['what']}; expected a float", hint)
+    return run["result"]
 
 
 def check_train_epoch(student_fn: Callable, cases: Iterable[tuple[int, int, int, str]], *,
                       rtol: float = 1e-5, atol: float = 1e-7) -> None:
-    """Run a student's training epoch and the course's side by side on identical copies.
+    """Run a student's training epoch and the course's side by side on identical set-ups.
 
-    Each case builds :func:`small_mlp` with dropout 0.2 inside a :class:`ModeRecorder`, puts
-    it in evaluation mode (as an evaluation before it would), and gives each side its own copy,
-    its own shuffled loader of the same order over :func:`small_data`, its own optimizer
-    of the case's kind and the same global seed for the dropout masks. The student's function
-    must return the mean of the batch losses as a float, run one forward pass per batch in
-    training mode, and leave the parameters where
-    :func:`nncourse.torch_pipeline.train_epoch` leaves them.
+    Each case runs :func:`~nncourse.grading.drivers.train_epoch_run` twice, once with the
+    student's function (in the student's kernel when graded) and once with
+    :func:`nncourse.torch_pipeline.train_epoch`: :func:`small_mlp` with dropout 0.2 left in
+    evaluation mode, a shuffled loader of the same order over :func:`small_data`, a fresh
+    optimizer of the case's kind and the same seed for the dropout masks. The student's
+    function must return the mean of the batch losses as a float, run one forward pass per
+    batch in training mode, and leave the parameters where the course's loop leaves them.
 
     Parameters
     ----------
@@ -324,37 +190,38 @@ def check_train_epoch(student_fn: Callable, cases: Iterable[tuple[int, int, int,
     """
     name = getattr(student_fn, "__name__", "train_epoch")
     for seed, samples, batch_size, optimizer in cases:
-        data = small_data(seed, samples)
-        recorder = ModeRecorder(small_mlp(seed, dropout=0.2)).eval()
-        reference_model = copy.deepcopy(recorder)
+        setup = (("mlp", seed, 0.2), small_data(seed, samples), batch_size, seed,
+                 OPTIMIZERS[optimizer], seed)
         call = (f"{name}(model, loader, optimizer, loss_fn, device) with {samples} samples in "
                 f"batches of {batch_size} and optimizer {optimizer!r}")
-        torch.manual_seed(seed)
-        got = student_fn(recorder, _shuffled(data, batch_size, seed),
-                         OPTIMIZERS[optimizer](recorder.parameters()), nn.CrossEntropyLoss(), CPU)
-        torch.manual_seed(seed)
-        losses = torch_pipeline.train_epoch(
-            reference_model, _shuffled(data, batch_size, seed),
-            OPTIMIZERS[optimizer](reference_model.parameters()), nn.CrossEntropyLoss(), CPU)
+        got = beside(student_fn, "train_epoch_run", *setup)
+        expected = beside(_course_epoch, "train_epoch_run", *setup)
         mean_loss = _as_float(got, call, "return the mean of the batch losses, e.g. "
                               "sum(losses) / len(losses) with losses.append(loss.item())")
-        assert_forward_modes(recorder, training=True, name=call, batches=len(losses))
-        assert_close(parameters_of(recorder.model), parameters_of(reference_model.model),
-                     rtol=rtol, atol=atol, name=f"the parameters after {call}",
+        assert_forward_modes(got["calls"], training=True, name=call,
+                             batches=len(expected["calls"]))
+        assert_close(got["state"], expected["state"], rtol=rtol, atol=atol,
+                     name=f"the parameters after {call}",
                      hint="for every batch: optimizer.zero_grad() (backward() adds to .grad), "
                           "forward, loss, loss.backward(), optimizer.step()")
-        assert_close(mean_loss, float(np.mean(losses)), rtol=rtol, atol=atol, name=call,
+        assert_close(mean_loss, expected["result"], rtol=rtol, atol=atol, name=call,
                      hint="return the mean of the batch losses, each batch counted once, each "
                           "computed before that batch's step")
+
+
+def _course_epoch(*args: Any) -> float:
+    """:func:`nncourse.torch_pipeline.train_epoch`, as the mean of its batch losses."""
+    return float(np.mean(torch_pipeline.train_epoch(*args)))
 
 
 def check_evaluate(student_fn: Callable, cases: Iterable[tuple[int, int, int]]) -> None:
     """Compare a student's evaluation loop with the course's on a model left in training mode.
 
-    Each case builds :func:`small_mlp` with dropout 0.5 inside a :class:`ModeRecorder`, in
-    training mode, and a loader in batches over :func:`small_data`. The student's function must
+    Each case runs :func:`~nncourse.grading.drivers.evaluate_run` with the student's function
+    and with :func:`nncourse.torch_pipeline.evaluate`: :func:`small_mlp` with dropout 0.5 in
+    training mode and a loader in batches over :func:`small_data`. The student's function must
     run every forward pass in evaluation mode under ``torch.no_grad()`` and return, as a float,
-    the accuracy :func:`nncourse.torch_pipeline.evaluate` returns for a copy of the model.
+    the accuracy the course's loop returns.
 
     Parameters
     ----------
@@ -372,25 +239,66 @@ def check_evaluate(student_fn: Callable, cases: Iterable[tuple[int, int, int]]) 
     name = getattr(student_fn, "__name__", "evaluate")
     for seed, samples, batch_size in cases:
         data = small_data(seed, samples)
-        recorder = ModeRecorder(small_mlp(seed, dropout=0.5)).train()
-        reference_model = copy.deepcopy(recorder)
         call = f"{name}(model, loader, device) with {samples} samples in batches of {batch_size}"
-        torch.manual_seed(seed)
-        got = student_fn(recorder, DataLoader(data, batch_size=batch_size), CPU)
-        expected = torch_pipeline.evaluate(reference_model, DataLoader(data, batch_size=samples),
-                                           CPU)
+        got = beside(student_fn, "evaluate_run", ("mlp", seed, 0.5), data, batch_size, seed)
+        expected = beside(torch_pipeline.evaluate, "evaluate_run", ("mlp", seed, 0.5), data,
+                          samples, seed)
         accuracy = _as_float(got, call, "count the correct answers with .sum().item() and "
                              "return correct / total")
-        assert_forward_modes(recorder, training=False, name=call,
+        assert_forward_modes(got["calls"], training=False, name=call,
                              batches=-(-samples // batch_size))
-        assert_close(accuracy, expected, rtol=1e-12, name=call,
+        assert_close(accuracy, expected["result"], rtol=1e-12, name=call,
                      hint="the share of all samples whose largest logit is at the label: add up "
                           "the correct answers and the samples over all batches, then divide")
 
 
-def assert_accuracy(model: nn.Module, x: np.ndarray, t: np.ndarray, *, minimum: float,
+def tiny_epoch(student_fn: Callable, x: Any, t: Any, *, batch_size: int, lr: float) -> dict:
+    """Run ``student_fn`` as a training epoch of a zero-initialised linear layer, with SGD.
+
+    The layer maps ``x``'s features to ``t``'s classes, starts with zero weights and biases in
+    evaluation mode, and is trained on ``(x, t)`` in batches of ``batch_size``, in order.
+
+    Returns
+    -------
+    dict
+        :func:`~nncourse.grading.drivers.train_epoch_run`'s report: ``result`` (the return
+        value as a float, if a number), ``what``, ``tensor``, ``calls`` and ``state``
+        (``"0.weight"``, ``"0.bias"``).
+    """
+    x, t = np.asarray(x, dtype=np.float32), np.asarray(t, dtype=np.int64)
+    classes = int(t.max()) + 1
+    zeros = (np.zeros((classes, x.shape[1])), np.zeros(classes))
+    return beside(student_fn, "train_epoch_run", ("linear", *zeros, 0.0), (x, t), batch_size,
+                  None, ("sgd", {"lr": lr}), 0)
+
+
+def tiny_evaluation(student_fn: Callable, weight: Any, x: Any, t: Any, *,
+                    batch_size: int) -> dict:
+    """Run ``student_fn`` as an evaluation loop of a linear layer with dropout 0.5.
+
+    The layer (``weight``, zero biases, then ``Dropout(0.5)``) is left in training mode, as a
+    training loop would leave it; the loader goes over ``(x, t)`` in batches, in order.
+
+    Returns
+    -------
+    dict
+        :func:`~nncourse.grading.drivers.evaluate_run`'s report.
+    """
+    weight = np.asarray(weight, dtype=np.float64)
+    return beside(student_fn, "evaluate_run", ("linear", weight, np.zeros(len(weight)), 0.5),
+                  (np.asarray(x, dtype=np.float32), np.asarray(t, dtype=np.int64)),
+                  batch_size, 0)
+
+
+def model_report(model: Any) -> dict:
+    """What a returned model is: ``module`` (bool), ``what``, ``parameters`` (their count)."""
+    report = beside(model, "module_report")
+    return {key: report[key] for key in ("module", "what", "parameters") if key in report}
+
+
+def assert_accuracy(model: Any, x: np.ndarray, t: np.ndarray, *, minimum: float,
                     name: str = "the model") -> None:
-    """Check a trained classifier's accuracy, measured by the course's evaluation loop.
+    """Check a trained classifier's accuracy on test images (the model in evaluation mode).
 
     Parameters
     ----------
@@ -399,7 +307,7 @@ def assert_accuracy(model: nn.Module, x: np.ndarray, t: np.ndarray, *, minimum: 
     x : ndarray of shape (N, 1, 28, 28)
         Test images.
     t : ndarray of shape (N,)
-        Their integer labels.
+        Their integer labels (they never leave the grader).
     minimum : float
         The accuracy must be above this, in [0, 1].
     name : str, default "the model"
@@ -410,10 +318,10 @@ def assert_accuracy(model: nn.Module, x: np.ndarray, t: np.ndarray, *, minimum: 
     AssertionError
         With the accuracy reached and what to look at.
     """
-    if not isinstance(model, nn.Module):
-        _fail(f"{name} is {short_repr(model)}, expected a torch.nn.Module")
-    loader = DataLoader(torch_pipeline.ArrayDataset(x, np.asarray(t)), batch_size=1000)
-    accuracy = torch_pipeline.evaluate(model, loader, CPU)
+    report = beside(model, "predicted_classes", np.asarray(x, dtype=np.float32))
+    if not report["module"]:
+        _fail(f"{name} is {report['what']}, expected a torch.nn.Module")
+    accuracy = float(np.mean(report["classes"] == np.asarray(t)))
     if not accuracy > minimum:
         _fail(f"{name} classifies {accuracy:.2%} of {len(t)} test images correctly, expected "
               f"more than {minimum:.0%}",
@@ -421,8 +329,7 @@ def assert_accuracy(model: nn.Module, x: np.ndarray, t: np.ndarray, *, minimum: 
               "grows points at train_epoch (zero_grad?) or at the learning rate")
 
 
-def assert_same_model(got: nn.Module, expected: nn.Module, *, name: str,
-                      hint: str | None = None) -> None:
+def assert_same_model(got: Any, expected: Any, *, name: str, hint: str | None = None) -> None:
     """Check that two models have the same parameter names, shapes and values (to 1e-6).
 
     Parameters
@@ -441,5 +348,10 @@ def assert_same_model(got: nn.Module, expected: nn.Module, *, name: str,
     AssertionError
         Naming the first parameter that differs.
     """
-    assert_close(parameters_of(got), parameters_of(expected), rtol=1e-6, atol=1e-7, name=name,
-                 hint=hint)
+    states = []
+    for model in (got, expected):
+        report = beside(model, "module_report")
+        if not report["module"]:
+            _fail(f"{name}: got {report['what']}, expected a torch.nn.Module")
+        states.append(report["state"])
+    assert_close(states[0], states[1], rtol=1e-6, atol=1e-7, name=name, hint=hint)

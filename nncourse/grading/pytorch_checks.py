@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from nncourse.gradients import numerical_gradient
 from nncourse.grading.asserts import assert_close, short_repr
+from nncourse.grading.drivers import beside
 from nncourse.losses import mean_squared_error
 
 Array = NDArray[np.float64]
@@ -138,7 +139,8 @@ def check_autograd_step(student_step: Callable, cases: Iterable[tuple[Array, Arr
     """Run a student's ``step(params, x, y, lr)`` ``steps`` times and compare with descent.
 
     For each case the parameters become a list of 0-d float64 tensors with
-    ``requires_grad=True`` and ``x``, ``y`` float64 tensors. After every call the list must
+    ``requires_grad=True`` and ``x``, ``y`` float64 tensors (built where the student's code
+    runs, see :func:`~nncourse.grading.drivers.autograd_steps`). After every call the list must
     hold the same tensors (updated in place, still leaves that require a gradient), and every
     ``.grad`` must be None or zero; the returned losses and the final values must match
     :func:`polynomial_descent`. Calling twice catches gradients that are not reset.
@@ -160,43 +162,35 @@ def check_autograd_step(student_step: Callable, cases: Iterable[tuple[Array, Arr
         Naming the case, the call, and what went wrong.
     """
     for coef, x, y, lr in cases:
-        params = [torch.tensor(float(value), dtype=torch.float64, requires_grad=True)
-                  for value in coef]
-        originals = list(params)
-        x_t, y_t = torch.tensor(x, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)
         where = f"autograd_step with coefficients {short_repr(np.asarray(coef))}, lr={lr}"
-        losses = []
-        for call in range(1, steps + 1):
-            loss = student_step(params, x_t, y_t, lr)
-            _check_after_step(params, originals, loss, f"{where}, call {call}")
-            losses.append(float(loss))
+        run = beside(student_step, "autograd_steps", np.asarray(coef, dtype=np.float64),
+                     np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), lr, steps)
+        for call, report in enumerate(run["calls"], start=1):
+            _check_after_step(report, f"{where}, call {call}")
         expected_losses, expected_coef = polynomial_descent(coef, x, y, lr, steps)
-        assert_close(np.array(losses), expected_losses, rtol=rtol, atol=atol,
-                     name=f"the losses returned by {steps} calls of {where}",
+        assert_close(np.array([report["loss"] for report in run["calls"]]), expected_losses,
+                     rtol=rtol, atol=atol, name=f"the losses returned by {steps} calls of {where}",
                      hint="return the loss computed before the update; a wrong second value "
                           "means the gradients were not reset (backward() adds to .grad)")
-        assert_close(np.array([p.item() for p in params]), expected_coef, rtol=rtol, atol=atol,
+        assert_close(np.array(run["final"]), expected_coef, rtol=rtol, atol=atol,
                      name=f"the parameters after {steps} calls of {where}",
                      hint="p -= lr * p.grad inside `with torch.no_grad():`, then reset p.grad")
 
 
-def _check_after_step(params: list, originals: list, loss: Any, where: str) -> None:
-    if isinstance(loss, torch.Tensor):
-        _fail(f"{where} returned a tensor ({short_repr(loss)}); return a Python float",
-              "loss.item()")
-    if not isinstance(loss, float | int | np.floating):
-        _fail(f"{where} returned {short_repr(loss)}; expected the loss as a float")
-    if len(params) != len(originals) or any(p is not q for p, q in zip(params, originals,
-                                                                           strict=True)):
+def _check_after_step(report: dict, where: str) -> None:
+    if report["what"].startswith("a tensor"):
+        _fail(f"{where} returned {report['what']}; return a Python float", "loss.item()")
+    if report["loss"] is None:
+        _fail(f"{where} returned {report['what']}; expected the loss as a float")
+    if report["replaced"]:
         _fail(f"{where} replaced tensors in the list of parameters",
               "update each tensor in place (p -= ...) inside torch.no_grad(), so it stays the "
               "leaf that autograd fills")
-    for index, p in enumerate(params):
-        if not (p.is_leaf and p.requires_grad):
-            _fail(f"{where}: params[{index}] no longer requires a gradient")
-        if p.grad is not None and bool(torch.any(p.grad != 0)):
-            _fail(f"{where}: params[{index}].grad is {p.grad.item():.6g} after the step",
-                  "reset the gradients after the update (p.grad = None or p.grad.zero_())")
+    for index in report["not_leaf"]:
+        _fail(f"{where}: params[{index}] no longer requires a gradient")
+    for index in report["grad_left"]:
+        _fail(f"{where}: params[{index}].grad is not zero after the step",
+              "reset the gradients after the update (p.grad = None or p.grad.zero_())")
 
 
 def check_torch_loss(student_loss: Callable, reference_loss: Callable,
@@ -206,7 +200,8 @@ def check_torch_loss(student_loss: Callable, reference_loss: Callable,
 
     Each case's prediction becomes a float64 tensor with ``requires_grad=True``; the student's
     result must be a one-element tensor whose ``backward()`` gives the same gradient w.r.t.
-    the prediction as the reference's.
+    the prediction as the reference's (both computed by
+    :func:`~nncourse.grading.drivers.loss_value_and_grad`, each where its code lives).
 
     Parameters
     ----------
@@ -239,20 +234,28 @@ def check_torch_loss(student_loss: Callable, reference_loss: Callable,
 
 def _value_and_grad(loss_fn: Callable, prediction: Array, target: Array, call: str
                     ) -> tuple[float, Array]:
-    y = torch.tensor(prediction, dtype=torch.float64, requires_grad=True)
-    loss = loss_fn(y, torch.tensor(target, dtype=torch.float64))
-    if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
-        _fail(f"{call} returned {short_repr(loss)}; expected a tensor holding one number",
+    report = beside(loss_fn, "loss_value_and_grad", np.asarray(prediction, dtype=np.float64),
+                    np.asarray(target, dtype=np.float64))
+    if not report["tensor"]:
+        _fail(f"{call} returned {report['what']}; expected a tensor holding one number",
               "compute with tensor operations and do not call .item() or .numpy()")
-    if not loss.requires_grad:
+    if not report["differentiable"]:
         _fail(f"{call}: autograd cannot differentiate the result",
               "stay with tensor operations on the prediction (no numpy, no .item(), no "
               ".detach())")
-    loss.backward()
-    return loss.item(), y.grad.numpy()
+    return report["value"], report["grad"]
 
 
-def assert_fit(model: torch.nn.Module, x: Array, y: Array, *, max_error: float) -> None:
+def _cubic_fit(model: Any, x: Array) -> Array:
+    """``model`` run on the features ``(x, x², x³)`` in float32, as a float64 array."""
+    features = polynomial_features(np.asarray(x), 3)[:, 1:].astype(np.float32)
+    report = beside(model, "module_report", features)
+    if not report["module"]:
+        _fail(f"expected a torch.nn.Module, got {report['what']}")
+    return report["output"]
+
+
+def assert_fit(model: Any, x: Array, y: Array, *, max_error: float) -> None:
     """Check that ``model`` maps the features ``(x, x², x³)`` to within ``max_error`` of ``y``.
 
     Parameters
@@ -271,13 +274,9 @@ def assert_fit(model: torch.nn.Module, x: Array, y: Array, *, max_error: float) 
     AssertionError
         With the largest error and hints on the learning rate and the number of steps.
     """
-    if not isinstance(model, torch.nn.Module):
-        _fail(f"expected a torch.nn.Module, got {short_repr(model)}")
-    features = torch.as_tensor(polynomial_features(x, 3)[:, 1:], dtype=torch.float32)
-    with torch.no_grad():
-        fit = model(features).double().numpy()
+    fit = _cubic_fit(model, x)
     if fit.shape != np.shape(y):
-        _fail(f"model(features of shape {tuple(features.shape)}): expected shape "
+        _fail(f"model(features of shape {(len(x), 3)}): expected shape "
               f"{np.shape(y)}, got shape {fit.shape}", "end the model with nn.Flatten(0, 1)")
     worst = float(np.max(np.abs(fit - y))) if np.isfinite(fit).all() else float("inf")
     if not worst < max_error:
@@ -287,7 +286,7 @@ def assert_fit(model: torch.nn.Module, x: Array, y: Array, *, max_error: float) 
               "RMSprop jump around the minimum: plot the losses")
 
 
-def assert_losses_recorded(losses: Any, steps: int, model: torch.nn.Module, x: Array,
+def assert_losses_recorded(losses: Any, steps: int, model: Any, x: Array,
                            y: Array) -> None:
     """Check a training run's list of losses: one per step, falling, ending at the model's.
 
@@ -315,9 +314,7 @@ def assert_losses_recorded(losses: Any, steps: int, model: torch.nn.Module, x: A
     if not np.isfinite(values).all() or not values[-1] < values[0]:
         _fail(f"the losses went from {values[0]:.6g} to {values[-1]:.6g}; expected them "
               "to fall")
-    features = torch.as_tensor(polynomial_features(x, 3)[:, 1:], dtype=torch.float32)
-    with torch.no_grad():
-        final = float(torch.sum((model(features).double() - torch.as_tensor(y)) ** 2))
+    final = float(np.sum((_cubic_fit(model, x) - np.asarray(y)) ** 2))
     if not abs(final - values[-1]) <= 0.05 * values[-1] + 1e-3:
         _fail(f"the last recorded loss is {values[-1]:.6g}, but the returned model's "
               f"sum-of-squares loss is {final:.6g}",

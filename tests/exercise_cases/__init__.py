@@ -14,7 +14,7 @@ from textwrap import dedent
 
 from nbformat import NotebookNode
 
-from nncourse.grading.notebook import solution_cells
+from nncourse.autograde.notebook import solution_cells
 
 
 @dataclass(frozen=True)

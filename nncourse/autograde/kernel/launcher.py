@@ -1,4 +1,4 @@
-"""Start an IPython kernel with resource limits: ``python -m nncourse.grading.kernel_launcher``.
+"""Start an IPython kernel with resource limits: ``python -m nncourse.autograde.kernel.launcher``.
 
 ``--memory MB`` bounds the kernel's address space (an oversized allocation raises
 ``MemoryError`` in the student's cell), written files are capped at ``--max-file-mb`` and

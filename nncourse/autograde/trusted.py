@@ -1,0 +1,112 @@
+"""Run a notebook's test cells in the grader's process, never in the student's kernel.
+
+:class:`TrustedCells` keeps a namespace of the grader's own. The instructor's given cells
+(the setup cell, helpers the notebook provides) run there as well as in the kernel, so
+a test sees the instructor's data, not what the student's code did to it. Before a test cell
+runs, every name it reads that this namespace lacks is looked up in the student's kernel
+(:class:`~nncourse.autograde.boundary.KernelLink`) and bound to what came back: data, or a
+proxy of the student's function, class or object. The cell's text runs unchanged; its
+outputs are written here the way IPython would have (an ``error`` output when it raises, an
+``execute_result`` for a value on its last line), so nbgrader scores it as usual.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import io
+from typing import Any
+
+from nncourse.autograde.boundary import KernelGone, KernelLink
+
+
+def _output_stream(name: str, text: str) -> dict:
+    return {"output_type": "stream", "name": name, "text": text}
+
+
+def error_output(name: str, message: str) -> dict:
+    """An nbformat error output whose traceback is one line: no test source is quoted."""
+    return {"output_type": "error", "ename": name, "evalue": message,
+            "traceback": [f"{name}: {message}"]}
+
+
+def _read_names(tree: ast.AST) -> set[str]:
+    return {node.id for node in ast.walk(tree)
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+
+
+class TrustedCells:
+    """The grader's namespace for one notebook, and the link to the student's kernel.
+
+    Parameters
+    ----------
+    link : KernelLink
+        Connected to the kernel's server.
+    max_output_chars : int
+        Characters of printed text kept per cell.
+    """
+
+    def __init__(self, link: KernelLink, max_output_chars: int) -> None:
+        self.link = link
+        self.max_output_chars = max_output_chars
+        self.namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
+        self.borrowed: dict[str, Any] = {}
+        self.problems: list[str] = []
+
+    def run_given(self, source: str, label: str) -> None:
+        """Run an instructor's non-test cell here (its outputs are the kernel's to show)."""
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                exec(compile(source, f"<{label}>", "exec"), self.namespace)  # noqa: S102
+        except Exception as error:  # noqa: BLE001 (the tests that need it will fail)
+            self.problems.append(f"{label}: {type(error).__name__}: {error}")
+
+    def run_test(self, source: str, label: str) -> list[dict]:
+        """Run a test cell here; return its outputs (nbformat dicts).
+
+        Raises
+        ------
+        KernelGone
+            When the student's kernel died or stopped answering during the test.
+        """
+        printed = io.StringIO()
+        self.link.output = []
+        outputs: list[dict] = []
+        try:
+            tree = ast.parse(source, f"<{label}>")
+            self._borrow(_read_names(tree))
+            last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+            with contextlib.redirect_stdout(printed):
+                exec(compile(tree, f"<{label}>", "exec"), self.namespace)  # noqa: S102
+                value = None if last is None else eval(  # noqa: S307
+                    compile(ast.Expression(last.value), f"<{label}>", "eval"), self.namespace)
+            if value is not None:
+                outputs.append({"output_type": "execute_result", "execution_count": None,
+                                "metadata": {}, "data": {"text/plain": repr(value)}})
+        except KernelGone:
+            raise
+        except Exception as error:  # noqa: BLE001 (every failure of a test is its verdict)
+            name = getattr(error, "remote_name", type(error).__name__)
+            outputs.append(error_output(name, str(error)))
+        text = "".join(self.link.output) + printed.getvalue()
+        if text:
+            if len(text) > self.max_output_chars:
+                text = (text[: self.max_output_chars] + "\n... output truncated: the grader "
+                        f"keeps {self.max_output_chars} characters per cell ...\n")
+            outputs.insert(0, _output_stream("stdout", text))
+        return outputs
+
+    def _borrow(self, names: set[str]) -> None:
+        """Bind the names a test reads that only the student's kernel has, afresh.
+
+        What an earlier test borrowed is dropped first, unless that test bound the name to
+        something of its own since.
+        """
+        for name, value in self.borrowed.items():
+            if self.namespace.get(name) is value:
+                del self.namespace[name]
+        missing = {name for name in names
+                   if name not in self.namespace and not hasattr(builtins, name)}
+        self.borrowed = self.link.lookup(sorted(missing)) if missing else {}
+        self.namespace.update(self.borrowed)
