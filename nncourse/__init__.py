@@ -17,7 +17,8 @@ Modules, from the bottom up (each imports only numpy and the ones above it):
 - :mod:`nncourse.display`    animations as offline HTML
 - :mod:`nncourse.worked_examples`  the source posts' worked examples, every number
 - :mod:`nncourse.torch_pipeline`   chapter 8's PyTorch Dataset, CNN and loop (needs torch)
-- :mod:`nncourse.grading`    exercise test helpers, self-check, release and grading
+- :mod:`nncourse.grading`    what the exercises' test cells call (light: runs in kernels)
+- :mod:`nncourse.autograde`  the grading engine: release, self-check, grade, report
 """
 
 __version__ = "0.1.0"

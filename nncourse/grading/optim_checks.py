@@ -1,21 +1,16 @@
-"""Checks of the exercises on optimizers (chapter 7): trajectories and hand-written classes.
+"""Checks of the exercises on optimizers (chapter 7): whole trajectories.
 
 A student's optimizer class and :mod:`nncourse.optim`'s run on the same seeded problem, a
 noisy quadratic bowl over two parameters of different shapes; :func:`trajectory` records the
 parameters after every step, so a hidden test compares whole trajectories with
-:func:`~nncourse.grading.check_function`. :func:`assert_optimizer_written_by_hand` also
-refuses classes that inherit their update from the course's code.
+:func:`~nncourse.grading.check_function`. (Classes that inherit their update from the
+course's code are refused by :func:`~nncourse.grading.assert_written_by_hand`.)
 """
 
 from __future__ import annotations
 
-import sys
-from typing import Any
-
 import numpy as np
 from numpy.typing import NDArray
-
-from nncourse.grading.handwritten import FORBIDDEN_BY_DEFAULT, assert_written_by_hand
 
 Array = NDArray[np.float64]
 SHAPES = {"W": (3, 4), "b": (4,)}
@@ -60,35 +55,3 @@ def trajectory(optimizer_class: type, settings: dict[str, float], seed: int,
         for name in SHAPES:
             path[name].append(np.array(params[name], dtype=np.float64))
     return {name: np.stack(values) for name, values in path.items()}
-
-
-def assert_optimizer_written_by_hand(
-    optimizer_class: type, forbidden: tuple[str, ...] = FORBIDDEN_BY_DEFAULT, *,
-    namespace: dict[str, Any] | None = None,
-) -> None:
-    """Fail when a student's optimizer class uses or inherits the course's or torch's code.
-
-    Parameters
-    ----------
-    optimizer_class : type
-        The student's class.
-    forbidden : tuple of str, default ("nncourse", "torch")
-        As in :func:`~nncourse.grading.assert_written_by_hand`.
-    namespace : dict, optional
-        The student's globals; by default those of the calling test cell.
-
-    Raises
-    ------
-    AssertionError
-        Naming the forbidden base class or what the methods use.
-    """
-    home = namespace if namespace is not None else sys._getframe(1).f_globals
-    name = getattr(optimizer_class, "__name__", "the optimizer")
-    for base in getattr(optimizer_class, "__mro__", ())[1:]:
-        module = base.__module__
-        if any(module == entry or module.startswith(f"{entry}.") for entry in forbidden):
-            raise AssertionError(
-                f"{name} inherits from {module}.{base.__qualname__}, which this task does not "
-                "allow: write the class and its update yourself."
-            )
-    assert_written_by_hand(optimizer_class, forbidden, namespace=home)
