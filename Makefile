@@ -55,9 +55,13 @@ book: setup
 	@echo "Book built: open $(CURDIR)/_build/html/index.html"
 	@echo "or serve it: $(PY) -m http.server --directory _build/html 8000"
 
-test: setup /usr/bin/chromium /usr/bin/bwrap
+test: setup /usr/bin/chromium /usr/bin/bwrap /usr/lib/postgresql/15/bin/postgres
 	$(BIN)/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Debian's PostgreSQL server: the tests start a real one for the gradebook (tests/postgres_server.py).
+/usr/lib/postgresql/15/bin/postgres:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
 
 # What an instructor's grading machine needs besides the set-up.
 grading: setup /usr/bin/bwrap

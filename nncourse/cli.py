@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     release.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
                          help="assignment folder names under solutions/")
     release.add_argument("--root", help="the course folder (default: found from here up)")
+    release.add_argument("--db", help="also record the assignments in this gradebook "
+                                      "(SQLAlchemy URL, e.g. postgresql://...)")
 
     grade = commands.add_parser(
         "grade", help="autograde every submission of an assignment, in parallel and sandboxed",
@@ -76,10 +78,18 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _release(args: argparse.Namespace) -> int:
+    from nncourse.autograde.course import course_config, find_course_root
+    from nncourse.autograde.gradebook import course_id, ensure_in_gradebook
     from nncourse.autograde.release import release
 
     for folder in release(args.root, args.assignments):
         print(f"released {folder}")
+        if args.db:
+            root = find_course_root(args.root)
+            config = course_config(root, args.db)
+            ensure_in_gradebook(root, folder.name, config.CourseDirectory.db_url,
+                                course_id(config))
+            print(f"recorded {folder.name} in the gradebook")
     return 0
 
 

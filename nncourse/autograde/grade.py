@@ -37,8 +37,9 @@ from nncourse.autograde.course import (
     SUBMISSION_TIMEOUT_S,
     course_config,
 )
+from nncourse.autograde.gradebook import course_id, ensure_in_gradebook
 from nncourse.autograde.notebook import NotebookError, is_test_cell, read_notebook
-from nncourse.autograde.release import generate_assignments, prepare_course, venv_tools_on_path
+from nncourse.autograde.release import venv_tools_on_path
 from nncourse.autograde.status import Outcome, Status, test_cell_outcome
 from nncourse.autograde.submissions import expected_notebook, import_submissions
 
@@ -122,25 +123,6 @@ def _write_record(root: Path, assignment: str, record: Record) -> None:
     scratch = folder / f".{record.student}.json.part"
     scratch.write_text(json.dumps(asdict(record), indent=1), encoding="utf-8")
     scratch.replace(folder / f"{record.student}.json")  # atomic: a record is whole or absent
-
-
-def ensure_in_gradebook(root: Path, assignment: str, db_url: str) -> None:
-    """Record ``assignment`` in the gradebook, from ``solutions/``, if it is not there yet.
-
-    nbgrader's generate_assignment runs in a scratch copy of the course, so ``exercises/``
-    is left as released.
-    """
-    from nbgrader.api import Gradebook, MissingEntry
-
-    with Gradebook(db_url) as gradebook:
-        try:
-            if gradebook.find_assignment(assignment).notebooks:
-                return
-        except MissingEntry:
-            pass
-    with tempfile.TemporaryDirectory(prefix="nncourse-register-") as scratch:
-        prepare_course(root, scratch, [assignment])
-        generate_assignments(scratch, [assignment], db_url=db_url)
 
 
 def submission_key(root: Path, assignment: str, student: str, options: GradeOptions) -> str:
@@ -305,8 +287,7 @@ def grade(root: str | Path, assignment: str, source: str | Path | None = None,
     if not (root / SOURCE_DIR / assignment).is_dir():
         raise ValueError(f"no assignment {assignment!r} under {root / SOURCE_DIR}")
     config = course_config(root, options.db_url)
-    with venv_tools_on_path():
-        ensure_in_gradebook(root, assignment, config.CourseDirectory.db_url)
+    ensure_in_gradebook(root, assignment, config.CourseDirectory.db_url, course_id(config))
     imported = import_submissions(root, assignment, source)
     records = read_records(root, assignment)
     todo = {}
