@@ -10,6 +10,7 @@ from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import GetGrades
 
 from nncourse.autograde.feedback import HideHiddenTests
+from nncourse.autograde.feedback_page import FeedbackPage
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
@@ -32,3 +33,6 @@ c.ExecutePreprocessor.timeout = 60
 
 # Feedback shows neither the hidden tests nor tracebacks that quote them.
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+
+# Feedback pages carry the vendored MathJax, so their maths renders without network.
+c.GenerateFeedback.exporter_class = FeedbackPage

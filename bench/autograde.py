@@ -44,10 +44,9 @@ from conftest import tool_env  # noqa: E402
 from exercise_cases import Answer, answers, fill  # noqa: E402
 from machine import cpu_name  # noqa: E402
 
+from nncourse.autograde.course import RELEASE_DIR, SOURCE_DIR  # noqa: E402
 from nncourse.autograde.grade import read_records  # noqa: E402
 from nncourse.autograde.release import (  # noqa: E402
-    RELEASE_DIR,
-    SOURCE_DIR,
     generate_assignments,
     prepare_course,
 )

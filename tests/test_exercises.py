@@ -23,10 +23,9 @@ from conftest import REPO, VENV_BIN, tool_env
 from exercise_cases import Answer, answers, fill
 from exercise_cases.cheats import CATEGORIES, cheat_cells
 
+from nncourse.autograde.course import RELEASE_DIR, SOURCE_DIR
 from nncourse.autograde.notebook import graded_cells, is_given_cell, solution_cells
 from nncourse.autograde.release import (
-    RELEASE_DIR,
-    SOURCE_DIR,
     generate_assignments,
     list_assignments,
     prepare_course,

@@ -41,10 +41,11 @@ from grade_cases import (
     submission_bytes,
 )
 
+from nncourse.autograde.course import RELEASE_DIR, SOURCE_DIR
 from nncourse.autograde.execute import SandboxedExecute
 from nncourse.autograde.grade import Record, read_records
 from nncourse.autograde.notebook import graded_cells
-from nncourse.autograde.release import RELEASE_DIR, SOURCE_DIR, prepare_course
+from nncourse.autograde.release import prepare_course
 from nncourse.autograde.sandbox import isolation
 
 TIMEOUT_S = 20

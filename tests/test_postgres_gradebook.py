@@ -18,7 +18,8 @@ from conftest import REPO, VENV_BIN, tool_env
 from exercise_cases import Answer, answers, fill
 from postgres_server import postgres_server, why_not_available
 
-from nncourse.autograde.release import RELEASE_DIR, SOURCE_DIR, prepare_course
+from nncourse.autograde.course import RELEASE_DIR, SOURCE_DIR
+from nncourse.autograde.release import prepare_course
 
 ASSIGNMENT = "ch02_loss_functions"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -128,6 +129,7 @@ class SandboxedExecute(Execute):
         status, reason, started = Status.GRADED, "", time.monotonic()
         stopped_at = 0
         trusted = None
+        self._copy_assignment_files(resources)
         try:
             with self.setup_kernel():
                 watchdog = threading.Timer(self.submission_timeout, self._time_out)
@@ -154,9 +156,23 @@ class SandboxedExecute(Execute):
         self._write_report(status, reason, problems, time.monotonic() - started)
         return self.nb, self.resources
 
+    def _copy_assignment_files(self, resources: Any) -> None:
+        """Put the files beside the notebook (data, images) in the kernel's working folder.
+
+        A sandboxed kernel sees nothing of the course, so a notebook that reads
+        ``data.csv`` next to itself gets a copy; notebooks are left out.
+        """
+        folder = (resources or {}).get("metadata", {}).get("path")
+        if not self.isolated or not folder or not Path(folder).is_dir():
+            return
+        Path(self.workdir).mkdir(parents=True, exist_ok=True)
+        shutil.copytree(folder, self.workdir, dirs_exist_ok=True, ignore=shutil.ignore_patterns(
+            "*.ipynb", ".ipynb_checkpoints", "__pycache__"))
+
     def _open_channel(self) -> TrustedCells:
         """Start the kernel's grading server and the grader's namespace for the tests."""
         path = str(Path(self.workdir) / "grading.sock")
+        Path(path).unlink(missing_ok=True)  # left by the kernel of the notebook before
         result = self._evaluate(f"__import__({SERVER_MODULE!r}, fromlist=['listen'])"
                                 f".listen({path!r})")
         if result.get("status") != "ok":

@@ -33,15 +33,16 @@ import nbformat
 from nncourse.autograde.course import (
     GRADES_DIR,
     KERNEL_MEMORY_MB,
-    SOURCE_DIR,
     SUBMISSION_TIMEOUT_S,
+    Layout,
     course_config,
+    course_layout,
 )
 from nncourse.autograde.gradebook import course_id, ensure_in_gradebook
 from nncourse.autograde.notebook import NotebookError, is_test_cell, read_notebook
 from nncourse.autograde.release import venv_tools_on_path
 from nncourse.autograde.status import Outcome, Status, test_cell_outcome
-from nncourse.autograde.submissions import expected_notebook, import_submissions
+from nncourse.autograde.submissions import expected_notebooks, import_submissions
 
 
 @dataclass(frozen=True)
@@ -125,11 +126,14 @@ def _write_record(root: Path, assignment: str, record: Record) -> None:
     scratch.replace(folder / f"{record.student}.json")  # atomic: a record is whole or absent
 
 
-def submission_key(root: Path, assignment: str, student: str, options: GradeOptions) -> str:
+def submission_key(layout: Layout, assignment: str, student: str, options: GradeOptions) -> str:
     """What a record must match to be reused: submission, sources, limits and gradebook."""
     digest = hashlib.sha256()
-    for path in (expected_notebook(root, student, assignment),
-                 *sorted((root / SOURCE_DIR / assignment).glob("*.ipynb"))):
+    submitted = layout.student_dir("submitted", student, assignment)
+    for path in (*expected_notebooks(layout, student, assignment),
+                 *sorted(path for path in submitted.rglob("*") if path.is_file()),
+                 *sorted(layout.source_dir(assignment).glob("*.ipynb"))):
+        digest.update(path.name.encode())
         digest.update(path.read_bytes() if path.is_file() else b"<missing>")
     digest.update(f"{options.timeout}/{options.memory_mb}/{options.db_url or ''}".encode())
     return digest.hexdigest()
@@ -186,13 +190,21 @@ def grade_submission(root: str, assignment: str, student: str, key: str, note: s
     started = time.monotonic()
     course = Path(root)
     base = Record(student, key, Status.GRADED, note)
+    config = course_config(course, options.db_url)
+    layout = course_layout(course, config)
+    notebooks = expected_notebooks(layout, student, assignment)
+    present = [path for path in notebooks if path.exists()]
+    missing = [path.name for path in notebooks if not path.exists()]
     try:
-        read_notebook(expected_notebook(course, student, assignment))
+        for path in present or notebooks[:1]:  # none at all: say which file was expected
+            read_notebook(path)
     except (FileNotFoundError, NotebookError) as error:
         reason = str(error).replace(f"{course}{os.sep}", "")  # the same in every course copy
         return replace(base, status=Status.INVALID, reason=_join(note, reason))
+    if missing:
+        note = _join(note, f"missing {', '.join(missing)} (its tasks score 0)")
+        base = replace(base, reason=note)
     with tempfile.TemporaryDirectory(prefix="nncourse-grade-") as scratch:
-        config = course_config(course, options.db_url)
         config.Autograde.autograde_preprocessors = [
             SandboxedExecute if step is Execute else step
             for step in Autograde.class_traits()["autograde_preprocessors"].default()]
@@ -203,6 +215,8 @@ def grade_submission(root: str, assignment: str, student: str, key: str, note: s
         config.SandboxedExecute.memory_mb = options.memory_mb
         config.SandboxedExecute.submission_timeout = options.timeout
         config.HTMLExporter.template_name = "feedback"
+        config.GenerateFeedback.setdefault(  # pages with MathJax inline, see feedback_page
+            "exporter_class", "nncourse.autograde.feedback_page.FeedbackPage")
         coursedir = CourseDirectory(config=config, assignment_id=assignment, student_id=student)
         with venv_tools_on_path():
             autograde = Autograde(coursedir=coursedir, config=config)
@@ -217,11 +231,15 @@ def grade_submission(root: str, assignment: str, student: str, key: str, note: s
     if not result["success"]:
         return replace(base, status=Status.ERROR, seconds=time.monotonic() - started,
                        reason=_join(note, "nbgrader failed: " + _last_error(result)))
-    graded = course / "autograded" / student / assignment / f"{assignment}.ipynb"
+    graded = layout.student_dir("autograded", student, assignment)
+    names = layout.notebooks(assignment)
+    failures = [f"{name}/{task}" if len(names) > 1 else task for name in names
+                if (graded / f"{name}.ipynb").is_file()
+                for task in failed_tasks(nbformat.read(graded / f"{name}.ipynb", as_version=4))]
     return replace(
         base, status=report.get("status", Status.GRADED),
         reason=_join(note, report.get("reason", ""), *report.get("problems", [])),
-        failed_tasks=failed_tasks(nbformat.read(graded, as_version=4)),
+        failed_tasks=failures,
         seconds=round(time.monotonic() - started, 3),
         kernel_seconds=report.get("seconds", 0.0))
 
@@ -284,15 +302,18 @@ def grade(root: str | Path, assignment: str, source: str | Path | None = None,
     """
     options = options or GradeOptions()
     root = Path(root).resolve()
-    if not (root / SOURCE_DIR / assignment).is_dir():
-        raise ValueError(f"no assignment {assignment!r} under {root / SOURCE_DIR}")
     config = course_config(root, options.db_url)
+    layout = course_layout(root, config)
+    if not layout.notebooks(assignment):
+        raise ValueError(f"no assignment {assignment!r}: no notebook in "
+                         f"{layout.source_dir(assignment)} (the config's source folder is "
+                         f"{layout.source!r})")
     ensure_in_gradebook(root, assignment, config.CourseDirectory.db_url, course_id(config))
-    imported = import_submissions(root, assignment, source)
+    imported = import_submissions(layout, assignment, source)
     records = read_records(root, assignment)
     todo = {}
     for student in imported.students:
-        key = submission_key(root, assignment, student, options)
+        key = submission_key(layout, assignment, student, options)
         if options.force or student not in records or records[student].key != key:
             todo[student] = key
     context = multiprocessing.get_context("spawn")

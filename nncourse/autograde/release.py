@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 
-from nncourse.autograde.course import CONFIG_FILE, RELEASE_DIR, SOURCE_DIR, find_course_root
+from nncourse.autograde.course import CONFIG_FILE, course_config, course_layout, find_course_root
 
 _KEPT_CELL_METADATA = ("deletable", "editable", "nbgrader", "tags")
 
@@ -35,7 +35,9 @@ def list_assignments(root: str | Path) -> list[str]:
     list of str
         Sorted, e.g. ``["ch01_gradient_descent", "ch02_loss_functions"]``.
     """
-    source = Path(root) / SOURCE_DIR
+    source = Path(root) / course_layout(root).source
+    if not source.is_dir():
+        return []
     return sorted(folder.name for folder in source.iterdir()
                   if folder.is_dir() and any(folder.glob("*.ipynb")))
 
@@ -90,8 +92,9 @@ def prepare_course(root: str | Path, course: str | Path, assignments: Iterable[s
     root, course = Path(root), Path(course)
     course.mkdir(parents=True, exist_ok=True)
     shutil.copy(root / CONFIG_FILE, course / CONFIG_FILE)
+    source = course_layout(root).source
     for assignment in assignments:
-        shutil.copytree(root / SOURCE_DIR / assignment, course / SOURCE_DIR / assignment,
+        shutil.copytree(root / source / assignment, course / source / assignment,
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
 
 
@@ -119,12 +122,10 @@ def generate_assignments(course: str | Path, assignments: Iterable[str],
     # nbgrader takes seconds to import: only a release pays for it.
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
-    from traitlets.config.loader import PyFileConfigLoader
 
     course = Path(course).resolve()
-    config = PyFileConfigLoader(CONFIG_FILE, path=str(course)).load_config()
-    if db_url:
-        config.CourseDirectory.db_url = db_url
+    config = course_config(course, db_url)
+    release_dir = course_layout(course, config).release
     api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
     with venv_tools_on_path():
         for assignment in assignments:
@@ -132,7 +133,7 @@ def generate_assignments(course: str | Path, assignments: Iterable[str],
             if not result["success"]:
                 raise RuntimeError(f"nbgrader could not generate {assignment}:\n"
                                    f"{result.get('log', '')}\n{result.get('error', '')}")
-            for notebook in (course / RELEASE_DIR / assignment).rglob("*.ipynb"):
+            for notebook in (course / release_dir / assignment).rglob("*.ipynb"):
                 normalise_notebook(notebook)
 
 
@@ -166,7 +167,8 @@ def generate_release(root: str | Path, output: str | Path,
     chosen = list(assignments) if assignments else available
     unknown = sorted(set(chosen) - set(available))
     if unknown:
-        raise ValueError(f"no assignment named {', '.join(unknown)} under {root / SOURCE_DIR}; "
+        raise ValueError(f"no assignment named {', '.join(unknown)} under "
+                         f"{root / course_layout(root).source}; "
                          f"available: {', '.join(available)}")
     written = []
     with tempfile.TemporaryDirectory(prefix="nncourse-release-") as scratch:
@@ -177,7 +179,7 @@ def generate_release(root: str | Path, output: str | Path,
             target = output / assignment
             if target.exists():
                 shutil.rmtree(target)
-            shutil.copytree(course / RELEASE_DIR / assignment, target)
+            shutil.copytree(course / course_layout(course).release / assignment, target)
             written.append(target)
     return written
 
@@ -199,4 +201,4 @@ def release(root: str | Path | None = None, assignments: Iterable[str] | None = 
         The written ``exercises/<assignment>`` folders.
     """
     root = find_course_root(root)
-    return generate_release(root, root / RELEASE_DIR, assignments)
+    return generate_release(root, root / course_layout(root).release, assignments)

@@ -12,7 +12,7 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from nncourse.autograde.course import GRADES_DIR, SOURCE_DIR
+from nncourse.autograde.course import GRADES_DIR, Layout, course_layout
 from nncourse.autograde.grade import Record, read_records
 from nncourse.autograde.notebook import graded_cells, read_notebook
 from nncourse.autograde.status import Status
@@ -50,12 +50,19 @@ def _reason(record: Record | None) -> str:
     return "; ".join(parts)
 
 
-def _notebook_order(root: Path, assignment: str) -> dict[str, int]:
-    """Position of each graded cell in the source notebook(s) of ``assignment``."""
+def _task_name(notebook: str, grade_id: str, several: bool) -> str:
+    """A graded cell's column: its grade id, prefixed by its notebook when there are several."""
+    return f"{notebook}:{grade_id}" if several else grade_id
+
+
+def _notebook_order(layout: Layout, assignment: str) -> dict[str, int]:
+    """Position of each graded cell (as :func:`_task_name`) in the assignment's sources."""
+    names = layout.notebooks(assignment)
     order: dict[str, int] = {}
-    for path in sorted((root / SOURCE_DIR / assignment).glob("*.ipynb")):
-        for cell in graded_cells(read_notebook(path)):
-            order.setdefault(cell.grade_id, len(order))
+    for name in names:
+        source = layout.source_dir(assignment) / f"{name}.ipynb"
+        for cell in graded_cells(read_notebook(source)):
+            order.setdefault(_task_name(name, cell.grade_id, len(names) > 1), len(order))
     return order
 
 
@@ -84,21 +91,24 @@ def collect_rows(root: Path, assignment: str, db_url: str, records: dict[str, Re
     from nbgrader.api import Gradebook, MissingEntry
 
     scores: dict[str, dict[str, float | None]] = {}
+    layout = course_layout(root)
     with Gradebook(db_url) as gradebook:
         try:
             source = gradebook.find_assignment(assignment)
         except MissingEntry:
             return [], []
-        order = _notebook_order(root, assignment)
-        cells = sorted(((cell.name, cell.max_score) for notebook in source.notebooks
-                        for cell in notebook.grade_cells),
+        several = len(source.notebooks) > 1
+        order = _notebook_order(layout, assignment)
+        cells = sorted(((_task_name(notebook.name, cell.name, several), cell.max_score)
+                        for notebook in source.notebooks for cell in notebook.grade_cells),
                        key=lambda cell: (order.get(cell[0], len(order)), cell[0]))
         for submission in gradebook.assignment_submissions(assignment):
             if submission.student_id in records and \
                     records[submission.student_id].status == Status.INVALID:
                 continue  # a stale grade from an earlier, readable submission
             scores[submission.student_id] = {
-                grade.name: (None if grade.needs_manual_grade else grade.score)
+                _task_name(notebook.name, grade.name, several):
+                    None if grade.needs_manual_grade else grade.score
                 for notebook in submission.notebooks for grade in notebook.grades}
     tasks = [name for name, _ in cells]
     max_total = float(sum(points for _, points in cells))

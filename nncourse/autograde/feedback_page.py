@@ -1,0 +1,115 @@
+"""The feedback page renders its maths offline: MathJax is inlined into each page.
+
+nbgrader's feedback template calls nbconvert's ``mathjax()`` macro without arguments, so it
+always loads MathJax 2 from cdnjs (``HTMLExporter.mathjax_url`` is ignored) and a student
+who opens the page without network sees raw TeX (``$\\partial L / \\partial y_k$``).
+:class:`FeedbackPage` is nbgrader's HTML exporter with that macro replaced: the page carries
+the book's vendored MathJax 3 itself (``make setup`` copies ``node_modules/mathjax/es5`` to
+``_vendor/vendor/mathjax``).
+
+Why inline, and which component (MathJax 3.2.2, measured; a ch02 page is 157 kB without it):
+
+- feedback pages are handed to students one by one, often as a single file (e-mail, LMS):
+  only a self-contained page renders wherever it is opened. A MathJax folder copied beside
+  ``feedback/`` and a relative ``<script src>`` break as soon as the page travels alone;
+- ``tex-chtml.js`` (1.16 MB) needs its 392 kB of woff fonts as separate files, whose URL
+  MathJax builds itself (``chtml.fontURL``): they cannot be inlined cleanly;
+- ``tex-svg.js`` (2.11 MB) needs no fonts, but autoloads TeX extensions (``\\boldsymbol``,
+  ``\\color``, ``\\cancel``, ...) from files on demand, which an inlined page does not have;
+- ``tex-svg-full.js`` (2.28 MB, 0.7 MB gzipped) needs no fonts and holds every TeX
+  extension: whatever a student writes in an answer renders. It is what is inlined: a
+  page grows to about 2.4 MB, a fair price for a file a student can open anywhere.
+
+MathJax is configured as nbconvert configures MathJax 2 for notebooks (``$...$``,
+``\\(...\\)``, ``$$...$$``, ``\\[...\\]``, escaped dollars, AMS numbering). Without the
+vendored file (a machine without ``make setup``), pages keep nbconvert's CDN MathJax and a
+warning says so once per process: feedback is always written, grading never fails for it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import re
+from pathlib import Path
+
+from jinja2 import DictLoader, Environment
+from nbconvert.exporters import HTMLExporter
+from traitlets import Unicode, default
+
+log = logging.getLogger(__name__)
+
+VENDORED_MATHJAX = (Path(__file__).resolve().parents[2] / "_vendor" / "vendor" / "mathjax"
+                    / "tex-svg-full.js")
+"""The MathJax component inlined into each page (``make setup`` puts it there)."""
+
+MATHJAX_CONFIG = {
+    "tex": {
+        "inlineMath": [["$", "$"], ["\\(", "\\)"]],
+        "displayMath": [["$$", "$$"], ["\\[", "\\]"]],
+        "processEscapes": True,
+        "processEnvironments": True,
+        "tags": "ams",
+    },
+    "svg": {"fontCache": "global"},
+}
+"""``window.MathJax``: the delimiters and numbering of nbconvert's MathJax 2 set-up."""
+
+_GLOBAL = "nncourse_inline_mathjax"
+_MACRO = ("{%- macro mathjax(url=None) -%}\n{{ " + _GLOBAL + " }}\n{%- endmacro %}\n")
+"""Replaces nbconvert's ``mathjax.html.j2`` (the ``url`` argument, a CDN's, is ignored)."""
+
+
+@functools.lru_cache(maxsize=4)
+def inline_mathjax(path: str) -> str | None:
+    """The ``<script>`` elements that configure and run MathJax from ``path``, inline.
+
+    Parameters
+    ----------
+    path : str
+        A single-file MathJax 3 component, e.g. ``tex-svg-full.js``.
+
+    Returns
+    -------
+    str or None
+        The HTML to put in the page's head; None (with a warning, once per process and
+        path) when the file cannot be read or cannot sit inside a ``<script>`` element.
+    """
+    try:
+        source = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        log.warning("nncourse: feedback pages load MathJax from a CDN (their maths shows as "
+                    "raw TeX offline): no vendored MathJax (%s); run `make setup`", error)
+        return None
+    if re.search(r"</script|<script", source, re.IGNORECASE):
+        log.warning("nncourse: feedback pages load MathJax from a CDN: %s contains a "
+                    "<script> tag and cannot be inlined", path)
+        return None
+    return (f"<!-- MathJax 3 ({Path(path).name}), inlined so that the maths renders offline -->\n"
+            f"<script>window.MathJax = {json.dumps(MATHJAX_CONFIG)};</script>\n"
+            f"<script>{source}</script>\n")
+
+
+class FeedbackPage(HTMLExporter):
+    """nbgrader's feedback exporter, whose pages carry MathJax instead of loading it.
+
+    Set as ``c.GenerateFeedback.exporter_class`` in the course's ``nbgrader_config.py``;
+    nbgrader's template and settings (``template_name = "feedback"``) stay as they are.
+    """
+
+    mathjax_file = Unicode(
+        str(VENDORED_MATHJAX),
+        help="Single-file MathJax 3 component to inline; nbconvert's CDN MathJax if missing.",
+    ).tag(config=True)
+
+    @default("extra_loaders")
+    def _extra_loaders_default(self) -> list[DictLoader]:
+        if inline_mathjax(self.mathjax_file) is None:
+            return []
+        return [DictLoader({"mathjax.html.j2": _MACRO})]
+
+    def _create_environment(self) -> Environment:
+        environment = super()._create_environment()
+        environment.globals[_GLOBAL] = inline_mathjax(self.mathjax_file) or ""
+        return environment

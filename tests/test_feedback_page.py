@@ -1,0 +1,146 @@
+"""The feedback page of ``nncourse grade`` renders its maths with the network closed.
+
+A small course of ch02_loss_functions (a full-marks and a blank submission) is graded for
+real; each feedback page is opened from disk in headless Chromium (Debian's, through
+Playwright) with every request to another host aborted. Its markdown holds
+``$\\partial L / \\partial y_k$`` and ``$\\frac1n$``: MathJax, inlined into the page
+(:mod:`nncourse.autograde.feedback_page`), must typeset them.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import REPO, VENV_BIN, tool_env
+from grade_cases import ASSIGNMENT, case, submission_bytes
+
+from nncourse.autograde.course import RELEASE_DIR, SOURCE_DIR
+from nncourse.autograde.feedback_page import VENDORED_MATHJAX, FeedbackPage
+from nncourse.autograde.release import prepare_course
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+    "--disable-background-networking", "--disable-component-update",
+]
+NOTEBOOK = f"{ASSIGNMENT}.ipynb"
+STUDENTS = {"full_marks": case("full_marks"), "blank": case("blank", blank=True)}
+RAW_TEX = ("$\\partial", "\\partial y_k", "\\frac", "$$")
+
+
+@pytest.fixture(scope="module")
+def feedback(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The feedback page of each student, after one real ``nncourse grade``."""
+    if not VENDORED_MATHJAX.is_file():
+        pytest.fail(f"no vendored MathJax at {VENDORED_MATHJAX}: run `make setup`")
+    course = tmp_path_factory.mktemp("feedback") / "course"
+    prepare_course(REPO, course, [ASSIGNMENT])
+    for student, submission in STUDENTS.items():
+        released = nbformat.read(REPO / RELEASE_DIR / ASSIGNMENT / NOTEBOOK, as_version=4)
+        solution = nbformat.read(REPO / SOURCE_DIR / ASSIGNMENT / NOTEBOOK, as_version=4)
+        path = course / "submitted" / student / ASSIGNMENT / NOTEBOOK
+        path.parent.mkdir(parents=True)
+        path.write_bytes(submission_bytes(submission, released, solution, str(course), "-"))
+    result = subprocess.run(
+        [str(VENV_BIN / "nncourse"), "grade", ASSIGNMENT, "--root", str(course), "--jobs", "2",
+         "--quiet", "--timeout", "60"],
+        cwd=course.parent, env=tool_env(), capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "MathJax" not in result.stderr, result.stderr[-3000:]  # no CDN fallback warning
+    return {student: course / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
+            for student in STUDENTS}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    if not CHROMIUM.exists():
+        pytest.fail("Debian chromium is not installed: run `make test`, which installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class OfflineVisit:
+    """Opens a page from disk with every non-local request aborted; records what went wrong."""
+
+    def __init__(self, browser, page_file: Path) -> None:
+        self.console_errors: list[str] = []
+        self.failed: list[str] = []
+        self.blocked: list[str] = []
+        self.page = browser.new_page(viewport={"width": 1280, "height": 900})
+        self.page.on("console", self._on_console)
+        self.page.on("pageerror", lambda error: self.console_errors.append(str(error)))
+        self.page.on("requestfailed", lambda request: self.failed.append(request.url))
+        self.page.route("**/*", self._only_local)
+        self.page.goto(page_file.as_uri(), wait_until="load")
+        self.page.wait_for_function("() => !!(window.MathJax && MathJax.startup "
+                                    "&& MathJax.startup.promise)", timeout=20_000)
+        self.page.evaluate("() => MathJax.startup.promise")
+
+    def _on_console(self, message) -> None:
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
+    def _only_local(self, route) -> None:
+        url = route.request.url
+        if url.startswith(("file:", "data:", "blob:", "http://127.0.0.1", "http://localhost")):
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("student", STUDENTS)
+def test_feedback_renders_maths_offline(feedback: dict[str, Path], browser,
+                                        student: str) -> None:
+    html = feedback[student].read_text(encoding="utf-8")
+    # The page holds the formulas the test looks for, and no MathJax from elsewhere.
+    assert "\\partial L / \\partial y_k" in html and "\\frac1n" in html
+    assert "cdnjs" not in html and 'src="http' not in html
+    visit = OfflineVisit(browser, feedback[student])
+    try:
+        problems = {"console": visit.console_errors, "failed": visit.failed,
+                    "external": visit.blocked}
+        assert problems == {"console": [], "failed": [], "external": []}
+        assert visit.page.locator("mjx-container").count() >= 10
+        assert visit.page.locator("mjx-merror").count() == 0  # no TeX error either
+        assert visit.page.locator("mjx-container svg").count() >= 10
+        text = visit.page.locator(".text_cell_render").all_inner_texts()
+        assert text, "no markdown cell in the page"
+        for raw in RAW_TEX:
+            shown = [cell for cell in text if raw in cell]
+            assert not shown, f"raw TeX {raw!r} left in the page: {shown[0][:200]!r}"
+        assert "Score:" in visit.page.locator("body").inner_text()
+    finally:
+        visit.page.close()
+
+
+def _export(exporter: FeedbackPage) -> str:
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("$\\frac1n$")])
+    return exporter.from_notebook_node(notebook)[0]
+
+
+def test_without_vendored_mathjax_the_page_falls_back_to_the_cdn(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="nncourse.autograde.feedback_page"):
+        html = _export(FeedbackPage(template_name="classic",
+                                    mathjax_file=str(tmp_path / "missing.js")))
+    assert "cdnjs.cloudflare.com/ajax/libs/mathjax" in html and "$\\frac1n$" in html
+    assert "run `make setup`" in caplog.text and "CDN" in caplog.text
+
+
+def test_with_vendored_mathjax_the_page_carries_it(tmp_path: Path) -> None:
+    component = tmp_path / "tex-svg-full.js"
+    component.write_text("window.offlineMathJax = true;", encoding="utf-8")
+    html = _export(FeedbackPage(template_name="classic", mathjax_file=str(component)))
+    assert "<script>window.offlineMathJax = true;</script>" in html
+    assert "window.MathJax = {" in html and "libs/mathjax" not in html
