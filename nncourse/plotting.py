@@ -1,4 +1,4 @@
-"""The book's standard figures: learning curves, loss surfaces and gradient descent paths.
+"""The book's standard figures: learning curves, loss surfaces, descent paths, decision regions.
 
 Every function draws on an Axes and returns it (or the animation); none calls ``show``.
 """
@@ -146,6 +146,75 @@ def animate_descent(
         return [line]
 
     return FuncAnimation(fig, draw, frames=steps, interval=interval)
+
+
+def plot_decision_regions(
+    predict_proba: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    t: np.ndarray,
+    xlim: Limits,
+    ylim: Limits,
+    ax: Axes | None = None,
+    *,
+    resolution: int = 200,
+) -> Axes:
+    """Colour the plane by a binary classifier's probability of class 1, and mark the samples.
+
+    The colour of each point is ``predict_proba`` there: blue for 0, white for 0.5 (the
+    decision boundary), red for 1. Samples of class 0 are drawn as circles, of class 1 as
+    squares.
+
+    Parameters
+    ----------
+    predict_proba : callable
+        Maps an array of shape (K, 2), one point per row, to an array of shape (K,) of
+        probabilities of class 1, e.g. ``lambda p: softmax(net.predict(p))[:, 1]``. It is
+        called once, with every grid point.
+    x : array_like of shape (N, 2)
+        The samples.
+    t : array_like of shape (N,)
+        Their labels, 0 or 1.
+    xlim, ylim : tuple of 2 floats
+        Range of the first and second coordinate.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when None.
+    resolution : int, default 200
+        Grid points per axis.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on; the probabilities are its image, of shape
+        (resolution, resolution), row ``i`` at the ``i``-th value of ``ylim``'s grid.
+    """
+    xs, ys = _grid_axis(xlim, "xlim", resolution), _grid_axis(ylim, "ylim", resolution)
+    x, t = np.asarray(x, dtype=float), np.asarray(t)
+    if x.ndim != 2 or x.shape[1] != 2:
+        raise ValueError(f"x must have shape (N, 2), got {x.shape}")
+    if t.shape != (len(x),) or not np.isin(t, (0, 1)).all():
+        raise ValueError(f"t must hold {len(x)} labels, each 0 or 1, got {t!r}")
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    probabilities = np.asarray(predict_proba(np.column_stack([grid_x.ravel(), grid_y.ravel()])),
+                               dtype=float)
+    if probabilities.shape != (resolution * resolution,):
+        raise ValueError(f"predict_proba must return shape ({resolution * resolution},) for "
+                         f"{resolution * resolution} points, got {probabilities.shape}")
+    if not ((probabilities >= 0) & (probabilities <= 1)).all():
+        raise ValueError("predict_proba must return probabilities in [0, 1]")
+    ax = ax if ax is not None else plt.figure().add_subplot()
+    image = ax.imshow(probabilities.reshape(resolution, resolution), origin="lower",
+                      extent=(*xlim, *ylim), cmap="RdBu_r", vmin=0, vmax=1, aspect="auto",
+                      interpolation="nearest")
+    ax.figure.colorbar(image, ax=ax, label="P(class 1)")
+    for label, marker, colour in ((0, "o", "tab:blue"), (1, "s", "tab:red")):
+        points = x[t == label]
+        ax.scatter(points[:, 0], points[:, 1], marker=marker, s=80, color=colour,
+                   edgecolors="black", label=f"class {label}")
+    ax.set_xlim(xlim)
+    ax.set_ylim(ylim)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    return ax
 
 
 def _grid_axis(limits: Limits, name: str, resolution: int) -> np.ndarray:

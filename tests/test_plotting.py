@@ -14,6 +14,7 @@ from nncourse import plotting  # noqa: E402
 from nncourse.plotting import (  # noqa: E402
     MAX_FRAMES,
     animate_descent,
+    plot_decision_regions,
     plot_history,
     plot_loss_surface,
 )
@@ -124,3 +125,60 @@ def test_animate_descent_caps_the_frames(monkeypatch):
     anim = animate_descent(bowl, path, (-2, 2), (-1, 3))
     assert list(anim.new_frame_seq()) == [0, 166, 333, 499]  # evenly spaced, last included
     assert anim.to_jshtml().count("data:image/png;base64") == 4
+
+
+XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+XOR_T = np.array([0, 1, 1, 0])
+
+
+def test_plot_decision_regions_colours_the_grid_by_the_probability():
+    calls = []
+
+    def above_the_diagonal(points: np.ndarray) -> np.ndarray:
+        calls.append(points.copy())
+        return (points[:, 0] + points[:, 1] > 1).astype(float)
+
+    ax = plot_decision_regions(above_the_diagonal, XOR_X, XOR_T, (-0.5, 1.5), (-1, 2),
+                               resolution=7)
+    assert isinstance(ax, Axes)
+    (points,) = calls  # one call with every grid point
+    xs, ys = np.linspace(-0.5, 1.5, 7), np.linspace(-1, 2, 7)
+    assert points.shape == (49, 2)
+    assert {tuple(p) for p in points} == {(x0, x1) for x0 in xs for x1 in ys}
+    (image,) = ax.get_images()
+    # Row i is the i-th y value, column j the j-th x value (origin at the lower left).
+    expected = np.array([[float(x0 + x1 > 1) for x0 in xs] for x1 in ys])
+    np.testing.assert_array_equal(image.get_array(), expected)
+    assert image.get_extent() == [-0.5, 1.5, -1, 2] and image.origin == "lower"
+    assert image.get_clim() == (0, 1)
+    assert ax.get_xlim() == (-0.5, 1.5) and ax.get_ylim() == (-1, 2)
+
+
+def test_plot_decision_regions_marks_each_class():
+    _, given = pyplot.subplots()
+    ax = plot_decision_regions(lambda p: np.full(len(p), 0.5), XOR_X, XOR_T, (-1, 2), (-1, 2),
+                               ax=given, resolution=3)
+    assert ax is given
+    class0, class1 = ax.collections
+    np.testing.assert_array_equal(class0.get_offsets(), XOR_X[XOR_T == 0])
+    np.testing.assert_array_equal(class1.get_offsets(), XOR_X[XOR_T == 1])
+    assert [text.get_text() for text in ax.legend().get_texts()] == ["class 0", "class 1"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"x": np.zeros((4, 3))}, "x must have shape"),
+        ({"t": np.array([0, 1, 2, 0])}, "t must hold"),
+        ({"t": np.array([0, 1])}, "t must hold"),
+        ({"predict_proba": lambda p: np.zeros((len(p), 2))}, "must return shape"),
+        ({"predict_proba": lambda p: np.full(len(p), 1.5)}, r"in \[0, 1\]"),
+        ({"xlim": (2, -1)}, "xlim"),
+        ({"resolution": 1}, "resolution"),
+    ],
+)
+def test_plot_decision_regions_rejects_bad_input(kwargs, message):
+    arguments = {"predict_proba": lambda p: np.full(len(p), 0.5), "x": XOR_X, "t": XOR_T,
+                 "xlim": (-1, 2), "ylim": (-1, 2)} | kwargs
+    with pytest.raises(ValueError, match=message):
+        plot_decision_regions(**arguments)
