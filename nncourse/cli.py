@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from nncourse.autograde.course import CELL_TIMEOUT_S, KERNEL_MEMORY_MB, SUBMISSION_TIMEOUT_S
 from nncourse.autograde.notebook import NotebookError
+
+if TYPE_CHECKING:
+    from nncourse.autograde.grade import Record
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
                        help=f"seconds one notebook may run in all (default {SUBMISSION_TIMEOUT_S})")
     grade.add_argument("--memory", type=int, default=KERNEL_MEMORY_MB,
                        help=f"memory limit per kernel in MiB (default {KERNEL_MEMORY_MB})")
+    grade.add_argument("--scheduler", metavar="ADDRESS",
+                       help="grade on a Dask cluster (e.g. tcp://host:8786) instead of --jobs "
+                            "local processes; see docs/grading.md")
     grade.add_argument("--force", action="store_true", help="regrade every submission")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -93,15 +99,14 @@ def _release(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress(finished: Iterable[Future], total: int) -> Iterator[Future]:
+def _progress(finished: Iterator[Record], total: int) -> Iterator[Record]:
     from tqdm import tqdm
 
     failed = 0
     with tqdm(total=total, unit="submission", desc="grading", file=sys.stderr) as bar:
-        for future in finished:
-            yield future
-            record = future.result() if future.exception() is None else None
-            failed += record is None or record.status != "graded"
+        for record in finished:
+            yield record
+            failed += record.status != "graded"
             bar.set_postfix(failed=failed, refresh=False)
             bar.update()
 
@@ -113,9 +118,10 @@ def _grade(args: argparse.Namespace) -> int:
 
     root = find_course_root(args.root)
     options = GradeOptions(jobs=args.jobs, timeout=args.timeout, memory_mb=args.memory,
-                           db_url=args.db, force=args.force)
-    print(f"grading {args.assignment} in {root} with {options.jobs} jobs "
-          f"(isolation: {isolation()})", file=sys.stderr)
+                           db_url=args.db, force=args.force, scheduler=args.scheduler)
+    where = f"on {options.scheduler}" if options.scheduler else f"with {options.jobs} jobs"
+    print(f"grading {args.assignment} in {root} {where} (isolation: {isolation()})",
+          file=sys.stderr)
     records = grade(root, args.assignment, args.submissions, options,
                     progress=None if args.quiet else _progress)
     if not records:

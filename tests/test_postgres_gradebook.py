@@ -12,17 +12,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import nbformat
 import pytest
-from conftest import REPO, VENV_BIN, tool_env
-from exercise_cases import Answer, answers, fill
+from conftest import VENV_BIN, tool_env
 from postgres_server import postgres_server, why_not_available
+from small_classes import ASSIGNMENT, ch02_class
 
-from nncourse.autograde.course import RELEASE_DIR, SOURCE_DIR
-from nncourse.autograde.release import prepare_course
-
-ASSIGNMENT = "ch02_loss_functions"
-NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(why_not_available() is not None,
                                  reason=why_not_available() or "")]
@@ -35,27 +29,11 @@ def nncourse(*args: str) -> subprocess.CompletedProcess:
     return result
 
 
-def course_with_a_class(folder: Path) -> Path:
-    """A course of ch02 with three submissions: the reference, the blank and a wrong one."""
-    prepare_course(REPO, folder, [ASSIGNMENT])
-    released = REPO / RELEASE_DIR / ASSIGNMENT / NOTEBOOK
-    solution = nbformat.read(REPO / SOURCE_DIR / ASSIGNMENT / NOTEBOOK, as_version=4)
-    wrong = answers(ASSIGNMENT)[0]
-    for student in ("ada", "bob", "cy"):
-        target = folder / "submitted" / student / ASSIGNMENT / NOTEBOOK
-        target.parent.mkdir(parents=True)
-        notebook = nbformat.read(released, as_version=4)
-        if student != "bob":  # bob hands in the blank notebook
-            notebook = fill(notebook, solution,
-                            wrong if student == "cy" else Answer(student, {}, frozenset()))
-        nbformat.write(notebook, target)
-    return folder
-
-
 def test_release_grade_and_report_on_postgresql(tmp_path: Path) -> None:
     from nbgrader.api import Gradebook
 
-    on_postgres = course_with_a_class(tmp_path / "postgres")
+    on_postgres = tmp_path / "postgres"
+    students = ch02_class(on_postgres)
     on_sqlite = tmp_path / "sqlite"
     shutil.copytree(on_postgres, on_sqlite)
     with postgres_server("gradebook") as server:
@@ -73,8 +51,9 @@ def test_release_grade_and_report_on_postgresql(tmp_path: Path) -> None:
         with Gradebook(url) as gradebook:
             totals = {submission.student_id: submission.score
                       for submission in gradebook.assignment_submissions(ASSIGNMENT)}
-        assert set(totals) == {"ada", "bob", "cy"}
-        assert totals["ada"] == 11 and totals["bob"] == 0 and 0 < totals["cy"] < 11
+        assert set(totals) == set(students)
+        wrong = next(student for student in students if student not in ("ada", "bob"))
+        assert totals["ada"] == 11 and totals["bob"] == 0 and 0 < totals[wrong] < 11
         nncourse("report", ASSIGNMENT, "--root", str(on_postgres), "--db", url)
         assert (on_postgres / csv_path).read_text() == graded
         assert not (on_postgres / "gradebook.db").exists(), "wrote the SQLite gradebook too"

@@ -308,3 +308,38 @@ class RestoreCellMetadata(NbGraderPreprocessor):
             else:
                 meta.pop("points", None)
         return nb, resources
+
+
+class ReplayOutputs(NbGraderPreprocessor):
+    """Give every code cell the outputs it got when a cluster worker executed the notebook.
+
+    With ``nncourse grade --scheduler``, a Dask worker runs the submission (sandbox, tests in
+    the worker's grader process) through the same nbgrader steps and sends the executed
+    notebooks back; the driver then runs nbgrader's autograde again with this step instead
+    of the execution, so that only the driver writes the gradebook, ``autograded/`` and
+    ``feedback/``. Both sides sanitize the same submission against the same source, so their
+    cells correspond one to one; a notebook whose cells do not is refused.
+    """
+
+    folder = Unicode(help="Where the executed notebooks are, as <name>.ipynb.").tag(config=True)
+
+    def preprocess(self, nb: NotebookNode, resources: Any) -> tuple[NotebookNode, Any]:
+        import nbformat
+
+        name = resources["metadata"]["name"]
+        done = nbformat.read(Path(self.folder) / f"{name}.ipynb", as_version=4)
+        if [(cell.cell_type, _grade_id(cell)) for cell in done.cells] != \
+                [(cell.cell_type, _grade_id(cell)) for cell in nb.cells]:
+            raise ValueError(f"the executed {name}.ipynb does not match the submission's cells")
+        for cell, executed in zip(nb.cells, done.cells, strict=True):
+            if cell.cell_type == "code":
+                cell.outputs = executed.outputs
+                cell.execution_count = executed.get("execution_count")
+        if "language_info" in done.metadata:
+            nb.metadata["language_info"] = done.metadata["language_info"]
+        return nb, resources
+
+
+def _grade_id(cell: NotebookNode) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+

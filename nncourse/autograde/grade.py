@@ -21,8 +21,8 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -61,6 +61,9 @@ class GradeOptions:
         SQLAlchemy URL of the gradebook; the course config's by default.
     force : bool
         Regrade submissions that already have a record.
+    scheduler : str or None
+        Address of a Dask scheduler (``tcp://host:8786``): grade on its workers instead of
+        ``jobs`` local processes (see :mod:`~nncourse.autograde.cluster`).
     """
 
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
@@ -68,6 +71,7 @@ class GradeOptions:
     memory_mb: int = KERNEL_MEMORY_MB
     db_url: str | None = None
     force: bool = False
+    scheduler: str | None = None
 
 
 @dataclass(frozen=True)
@@ -157,7 +161,8 @@ def failed_tasks(notebook: Any) -> list[str]:
 
 
 def grade_submission(root: str, assignment: str, student: str, key: str, note: str,
-                     options: GradeOptions) -> Record:
+                     options: GradeOptions, *, executed: str | None = None,
+                     feedback: bool = True) -> Record:
     """Autograde one student's submission and write their feedback (runs in a worker).
 
     Parameters
@@ -174,6 +179,12 @@ def grade_submission(root: str, assignment: str, student: str, key: str, note: s
         What the import changed, prefixed to the reason.
     options : GradeOptions
         Limits and gradebook.
+    executed : str, optional
+        A folder with the notebooks as a cluster worker executed them and its
+        ``report.json`` (see :mod:`~nncourse.autograde.cluster`): their outputs are replayed
+        instead of running a kernel here.
+    feedback : bool, default True
+        Also write the feedback pages.
 
     Returns
     -------
@@ -184,7 +195,7 @@ def grade_submission(root: str, assignment: str, student: str, key: str, note: s
     from nbgrader.preprocessors import Execute
     from nbgrader.utils import capture_log
 
-    from nncourse.autograde.execute import RestoreCellMetadata, SandboxedExecute
+    from nncourse.autograde.execute import ReplayOutputs, RestoreCellMetadata, SandboxedExecute
 
     warnings.filterwarnings("ignore", module="nbgrader")  # its SQLAlchemy session chatter
     started = time.monotonic()
@@ -205,13 +216,15 @@ def grade_submission(root: str, assignment: str, student: str, key: str, note: s
         note = _join(note, f"missing {', '.join(missing)} (its tasks score 0)")
         base = replace(base, reason=note)
     with tempfile.TemporaryDirectory(prefix="nncourse-grade-") as scratch:
+        report_path = Path(executed or scratch) / "report.json"
         config.Autograde.autograde_preprocessors = [
-            SandboxedExecute if step is Execute else step
+            (ReplayOutputs if executed else SandboxedExecute) if step is Execute else step
             for step in Autograde.class_traits()["autograde_preprocessors"].default()]
+        config.ReplayOutputs.folder = executed or ""
         config.Autograde.sanitize_preprocessors = [
             RestoreCellMetadata, *Autograde.class_traits()["sanitize_preprocessors"].default()]
         config.SandboxedExecute.workdir = str(Path(scratch) / "work")
-        config.SandboxedExecute.report_path = str(Path(scratch) / "report.json")
+        config.SandboxedExecute.report_path = str(report_path)
         config.SandboxedExecute.memory_mb = options.memory_mb
         config.SandboxedExecute.submission_timeout = options.timeout
         config.HTMLExporter.template_name = "feedback"
@@ -222,11 +235,10 @@ def grade_submission(root: str, assignment: str, student: str, key: str, note: s
             autograde = Autograde(coursedir=coursedir, config=config)
             autograde.force, autograde.create_student = True, True
             result = capture_log(autograde)
-            if result["success"]:
-                feedback = GenerateFeedback(coursedir=coursedir, config=config)
-                feedback.force = True
-                result = capture_log(feedback)
-        report_path = Path(scratch) / "report.json"
+            if result["success"] and feedback:
+                pages = GenerateFeedback(coursedir=coursedir, config=config)
+                pages.force = True
+                result = capture_log(pages)
         report = json.loads(report_path.read_text()) if report_path.is_file() else {}
     if not result["success"]:
         return replace(base, status=Status.ERROR, seconds=time.monotonic() - started,
@@ -272,7 +284,7 @@ def _exit_with_parent(parent: int) -> None:
 
 def grade(root: str | Path, assignment: str, source: str | Path | None = None,
           options: GradeOptions | None = None,
-          progress: Callable[[Iterable[Future], int], Iterable[Future]] | None = None,
+          progress: Callable[[Iterator[Record], int], Iterable[Record]] | None = None,
           ) -> dict[str, Record]:
     """Grade every submission of ``assignment`` that has no up-to-date record.
 
@@ -281,14 +293,14 @@ def grade(root: str | Path, assignment: str, source: str | Path | None = None,
     root : str or Path
         The course folder.
     assignment : str
-        The assignment's name (a folder under ``solutions/``).
+        The assignment's name (a folder under the course's source folder).
     source : str or Path, optional
         Submissions to import first (see
         :func:`~nncourse.autograde.submissions.import_submissions`).
     options : GradeOptions, optional
-        Jobs, limits and gradebook; the defaults otherwise.
+        Jobs or scheduler, limits and gradebook; the defaults otherwise.
     progress : callable, optional
-        Wraps the iterator of finished jobs (and their count), e.g. with a progress bar.
+        Wraps the iterator of finished records (and their count), e.g. with a progress bar.
 
     Returns
     -------
@@ -316,22 +328,33 @@ def grade(root: str | Path, assignment: str, source: str | Path | None = None,
         key = submission_key(layout, assignment, student, options)
         if options.force or student not in records or records[student].key != key:
             todo[student] = key
+    if options.scheduler:
+        from nncourse.autograde.cluster import grade_on_cluster
+
+        finished = grade_on_cluster(layout, assignment, todo, imported.notes, options)
+    else:
+        finished = _grade_locally(root, assignment, todo, imported.notes, options)
+    for record in progress(finished, len(todo)) if progress else finished:
+        _write_record(root, assignment, record)
+        records[record.student] = record
+    return {student: records[student] for student in imported.students}
+
+
+def _grade_locally(root: Path, assignment: str, todo: dict[str, str], notes: dict[str, str],
+                   options: GradeOptions) -> Iterator[Record]:
+    """Grade the ``todo`` students (student -> key) in ``options.jobs`` local processes."""
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=max(1, options.jobs), mp_context=context,
                              initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(grade_submission, str(root), assignment, student, key,
-                               imported.notes.get(student, ""), options): student
+                               notes.get(student, ""), options): student
                    for student, key in todo.items()}
-        finished = as_completed(futures)
-        for future in progress(finished, len(futures)) if progress else finished:
+        for future in as_completed(futures):
             student = futures[future]
             try:
-                record = future.result()
+                yield future.result()
             except BrokenProcessPool:
-                record = Record(student, "", Status.ERROR,
-                                "the grading worker died; run the command again to retry")
+                yield Record(student, "", Status.ERROR,
+                             "the grading worker died; run the command again to retry")
             except Exception as error:  # noqa: BLE001 (one submission must not stop the class)
-                record = Record(student, "", Status.ERROR, f"grading failed: {error!r}")
-            _write_record(root, assignment, record)
-            records[student] = record
-    return {student: records[student] for student in imported.students}
+                yield Record(student, "", Status.ERROR, f"grading failed: {error!r}")
