@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 from pathlib import Path
 
@@ -162,3 +163,23 @@ def test_report_table_and_verdict() -> None:
     assert "1 of 2 autograded tasks pass the visible tests (2 of 3.5 points)" in report.summary()
     assert CheckReport(Path("nb.ipynb"), [TaskResult("test_a", 2, "passed")]).passed
     assert not CheckReport(Path("nb.ipynb"), [TaskResult("t", 1, "passed")], ["edited"]).passed
+
+
+@pytest.mark.slow
+def test_a_failing_setup_cell_is_named_and_stops_the_tasks_after_it(tmp_path: Path) -> None:
+    """ch06 without the MNIST files and without network: the loader's own message shows."""
+    notebook = REPO / "exercises" / "ch06_mnist_two_layer" / "ch06_mnist_two_layer.ipynb"
+    env = tool_env() | {"NNCOURSE_DATA": str(tmp_path / "no-data"),
+                        "NNCOURSE_CACHE": str(tmp_path / "no-cache")}
+    result = subprocess.run([str(VENV_BIN / "nncourse"), "check", str(notebook)], env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 1
+    setup = next(line for line in result.stdout.splitlines() if line.startswith("setup "))
+    assert setup.split()[1:6] == ["error", "the", "setup", "cell", "failed:"]
+    assert "DatasetError" in setup
+    tasks = [line for line in result.stdout.splitlines() if line.startswith("test_")]
+    assert len(tasks) == 5
+    for line in tasks:
+        assert re.search(r"\bnot run +not run because the setup cell failed", line), line
+    assert "NNCOURSE_DATA" in result.stdout and "NameError" not in result.stdout
+    assert "The tasks after it were not run; fix this first." in result.stdout

@@ -50,7 +50,7 @@ from nncourse.autograde import sandbox
 from nncourse.autograde.boundary import KernelGone, KernelLink
 from nncourse.autograde.kernel import launcher as kernel_launcher
 from nncourse.autograde.notebook import is_given_cell, is_test_cell
-from nncourse.autograde.status import Status
+from nncourse.autograde.status import NOT_RUN, Status
 from nncourse.autograde.trusted import TrustedCells, error_output
 
 SERVER_MODULE = "nncourse.autograde.kernel.server"
@@ -125,6 +125,7 @@ class SandboxedExecute(Execute):
         self.reset_execution_trackers()
         self._check_assign_resources(resources)
         self._timed_out = False
+        self._setup_failure = ""
         self._output_chars: dict[int, int] = {}
         status, reason, started = Status.GRADED, "", time.monotonic()
         stopped_at = 0
@@ -184,12 +185,18 @@ class SandboxedExecute(Execute):
                   trusted: TrustedCells) -> None:
         label = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", f"cell {index + 1}")
         if is_test_cell(cell):
+            if self._setup_failure:  # its names are missing: a test would fail for no reason
+                cell.outputs = [NotebookNode(error_output(
+                    NOT_RUN, f"not run because the {self._setup_failure}"))]
+                return
             cell.outputs = [NotebookNode(output) for output in self._run_test(cell, label,
                                                                                trusted)]
             return
         self.preprocess_cell(cell, resources, index)
         if is_given_cell(cell):
-            trusted.run_given(cell.source, label)
+            failure = _first_error(cell) or trusted.run_given(cell.source, label)
+            if failure and not self._setup_failure:
+                self._setup_failure = f"{label} cell failed: {failure}"
 
     def _run_test(self, cell: NotebookNode, label: str, trusted: TrustedCells) -> list[dict]:
         """The test cell's outputs, from running it here against the kernel's server."""
@@ -338,6 +345,15 @@ class ReplayOutputs(NbGraderPreprocessor):
         if "language_info" in done.metadata:
             nb.metadata["language_info"] = done.metadata["language_info"]
         return nb, resources
+
+
+def _first_error(cell: NotebookNode) -> str | None:
+    """``"Name: first line"`` of the error a cell raised in the kernel, if any."""
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            first = (str(output.get("evalue", "")).strip().splitlines() or [""])[0]
+            return f"{output.get('ename')}: {first}" if first else str(output.get("ename"))
+    return None
 
 
 def _grade_id(cell: NotebookNode) -> str | None:

@@ -19,7 +19,7 @@ from typing import TextIO
 from nbformat import NotebookNode
 
 from nncourse.autograde.course import CELL_TIMEOUT_S
-from nncourse.autograde.notebook import graded_cells, read_notebook
+from nncourse.autograde.notebook import graded_cells, is_given_cell, read_notebook
 from nncourse.autograde.status import Outcome, test_cell_outcome
 
 _REASON_WIDTH = 72
@@ -41,12 +41,15 @@ class TaskResult:
         or ``"not run"``.
     reason : str
         Why, in full (the error message); empty when the task passed.
+    graded : bool
+        False for a row about a cell that is not a task (a setup cell that failed).
     """
 
     task: str
     points: float
     status: Outcome
     reason: str = ""
+    graded: bool = True
 
 
 @dataclass
@@ -61,11 +64,13 @@ class CheckReport:
     def passed(self) -> bool:
         """True when every autograded task passed and the notebook has no problems."""
         done = (Outcome.PASSED, Outcome.MANUAL)
-        return not self.problems and all(task.status in done for task in self.tasks)
+        return not self.problems and all(task.status in done and task.graded
+                                         for task in self.tasks)
 
     def table(self) -> str:
         """A plain-text table: task / points / result / first line of the reason."""
-        rows = [(t.task, f"{t.points:g}", t.status, _first_line(t.reason)) for t in self.tasks]
+        rows = [(t.task, f"{t.points:g}" if t.graded else "", t.status, _first_line(t.reason))
+                for t in self.tasks]
         header = ("task", "points", "result", "reason")
         widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
         lines = [f"{header[0]:<{widths[0]}}  {header[1]:>{widths[1]}}  "
@@ -78,13 +83,17 @@ class CheckReport:
 
     def summary(self) -> str:
         """Points passed, the failures in full, and what to do next."""
-        auto = [t for t in self.tasks if t.status != Outcome.MANUAL]
+        auto = [t for t in self.tasks if t.status != Outcome.MANUAL and t.graded]
+        broken = [t for t in self.tasks if not t.graded]
         passed = [t for t in auto if t.status == Outcome.PASSED]
         manual_points = sum(t.points for t in self.tasks if t.status == Outcome.MANUAL)
         parts = [f"{len(passed)} of {len(auto)} autograded tasks pass the visible tests "
                  f"({sum(t.points for t in passed):g} of {sum(t.points for t in auto):g} "
                  f"points); {manual_points:g} points are graded by hand."]
         parts += [f"Problem: {problem}" for problem in self.problems]
+        for task in broken:
+            parts.append(f"--- {task.task} (not a task: the cell failed) ---\n{task.reason}\n"
+                         "The tasks after it were not run; fix this first.")
         for task in auto:
             if task.status in (Outcome.FAILED, Outcome.ERROR, Outcome.PARTIAL):
                 parts.append(f"--- {task.task} ({task.status}) ---\n{task.reason}")
@@ -110,16 +119,24 @@ def task_results(executed: NotebookNode) -> list[TaskResult]:
     -------
     list of TaskResult
         In notebook order; answers graded by hand are ``"manual"``.
+        A given cell (setup) that raised comes as its own row, before the tasks it stopped.
     """
-    by_id = {cell.metadata.nbgrader["grade_id"]: cell for cell in executed.cells
-             if "grade_id" in cell.get("metadata", {}).get("nbgrader", {})}
+    graded = {cell.grade_id: cell for cell in graded_cells(executed)}
     results = []
-    for graded in graded_cells(executed):
-        if graded.autograded:
-            status, reason = test_cell_outcome(by_id[graded.grade_id])
+    for cell in executed.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if is_given_cell(cell) and any(output.get("output_type") == "error"
+                                       for output in cell.get("outputs", [])):
+            _, reason = test_cell_outcome(cell)
+            results.append(TaskResult(grade_id, 0, Outcome.ERROR,
+                                      f"the {grade_id} cell failed: {reason}", graded=False))
+        if grade_id not in graded:
+            continue
+        if graded[grade_id].autograded:
+            status, reason = test_cell_outcome(cell)
         else:
             status, reason = Outcome.MANUAL, "graded by hand"
-        results.append(TaskResult(graded.grade_id, graded.points, status, reason))
+        results.append(TaskResult(grade_id, graded[grade_id].points, status, reason))
     return results
 
 

@@ -28,6 +28,10 @@ class Status(StrEnum):
     """nbgrader or the grader itself failed on it."""
 
 
+NOT_RUN = "NotRun"
+"""The error name the executor gives a test cell it did not run (an earlier given cell failed)."""
+
+
 class Outcome(StrEnum):
     """How one graded cell ended."""
 
@@ -67,6 +71,8 @@ def test_cell_outcome(cell: Any) -> tuple[Outcome, str]:
         kind = output.get("output_type")
         if kind == "error":
             name, message = output.get("ename", "Error"), output.get("evalue") or ""
+            if name == NOT_RUN:
+                return Outcome.NOT_RUN, message
             outcome = Outcome.FAILED if name == "AssertionError" else Outcome.ERROR
             return outcome, f"{name}: {message}" if message else name
         if kind == "stream" and output.get("name") == "stderr":

@@ -54,13 +54,22 @@ class TrustedCells:
         self.borrowed: dict[str, Any] = {}
         self.problems: list[str] = []
 
-    def run_given(self, source: str, label: str) -> None:
-        """Run an instructor's non-test cell here (its outputs are the kernel's to show)."""
+    def run_given(self, source: str, label: str) -> str | None:
+        """Run an instructor's non-test cell here (its outputs are the kernel's to show).
+
+        Returns
+        -------
+        str or None
+            ``"Name: first line of the message"`` when the cell raised, else None.
+        """
         try:
             with contextlib.redirect_stdout(io.StringIO()):
                 exec(compile(source, f"<{label}>", "exec"), self.namespace)  # noqa: S102
-        except Exception as error:  # noqa: BLE001 (the tests that need it will fail)
-            self.problems.append(f"{label}: {type(error).__name__}: {error}")
+        except Exception as error:  # noqa: BLE001 (reported, and the tests after it not run)
+            first = (str(error).strip().splitlines() or [""])[0]
+            self.problems.append(f"{label}: {type(error).__name__}: {first}")
+            return f"{type(error).__name__}: {first}" if first else type(error).__name__
+        return None
 
     def run_test(self, source: str, label: str) -> list[dict]:
         """Run a test cell here; return its outputs (nbformat dicts).
