@@ -160,3 +160,35 @@ def test_a_broken_or_unknown_course_gets_a_one_line_error(tmp_path: Path) -> Non
                             timeout=120)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "no assignment 'ps1'" in result.stderr and "'source'" in result.stderr
+
+
+def nbgraders_example(root: Path) -> None:
+    """nbgrader's documentation example course (course101, ps1, bitdiddle and hacker), taken
+    from the installed nbgrader package, with a config that sets only the course id."""
+    import nbgrader
+
+    example = Path(nbgrader.__file__).parent / "docs" / "source" / "user_guide"
+    root.mkdir(parents=True)
+    (root / "nbgrader_config.py").write_text(
+        'c = get_config()  # noqa: F821\nc.CourseDirectory.course_id = "course101"\n')
+    shutil.copytree(example / "source" / ASSIGNMENT, root / "source" / ASSIGNMENT)
+    for student in ("bitdiddle", "hacker"):
+        shutil.copytree(example / "submitted" / student / ASSIGNMENT,
+                        root / "submitted" / student / ASSIGNMENT)
+
+
+@pytest.mark.slow
+def test_nbgraders_own_example_course_gets_nbgraders_totals(tmp_path: Path) -> None:
+    """Its tests delete and restore the student's ``squares`` to see that ``sum_of_squares``
+    calls it: the boundary forwards that to the kernel, so the scores are nbgrader's own."""
+    plain, ours = tmp_path / "plain" / "course101", tmp_path / "ours" / "course101"
+    for root in (plain, ours):
+        nbgraders_example(root)
+    nbgrader = str(VENV_BIN / "nbgrader")
+    run([nbgrader, "generate_assignment", ASSIGNMENT, "--force"], plain)
+    run([nbgrader, "autograde", ASSIGNMENT, "--create", "--force"], plain)
+    run([str(VENV_BIN / "nncourse"), "grade", ASSIGNMENT, "--root", str(ours), "--quiet"],
+        tmp_path)
+    assert totals(plain) == totals(ours) == {"bitdiddle": 1.5, "hacker": 3.0}
+    with (ours / "grades" / ASSIGNMENT / "grades.csv").open() as handle:
+        assert {row["max"] for row in csv.DictReader(handle)} == {"13"}

@@ -89,6 +89,20 @@ STUDENT_CODE = textwrap.dedent('''
     def dies():
         import os
         os._exit(3)
+
+    def squares(n):
+        return [i * i for i in range(1, n + 1)]
+
+    def sum_of_squares(n):
+        return sum(squares(n))
+
+    kept = []
+
+    def keep(f):
+        kept.append(f)
+
+    def call_kept(x):
+        return kept[-1](x)
     ''')
 
 
@@ -142,7 +156,7 @@ def student(kernel: Kernel) -> Iterator[dict[str, object]]:
     msg_id = kernel.cell()
     yield kernel.link.lookup(["double", "stats", "zero_in_place", "apply_twice", "peek",
                               "Counter", "fails", "spin", "stack_names", "l1_sum",
-                              "uses_reference", "np", "not_defined"])
+                              "uses_reference", "np", "not_defined", "keep", "call_kept"])
     kernel.end_cell(msg_id)
 
 
@@ -243,3 +257,41 @@ def test_a_kernel_that_dies_is_reported(tmp_path: Path) -> None:
             dies()
     finally:
         doomed.stop()
+
+
+def test_a_test_can_delete_and_restore_a_students_function(kernel: Kernel) -> None:
+    """As nbgrader's own example does: ``del squares``, call, ``squares = orig_squares``."""
+    from nncourse.autograde.trusted import TrustedCells
+
+    cells = TrustedCells(kernel.link, 10_000)
+    msg_id = kernel.cell()
+    outputs = cells.run_test(textwrap.dedent("""
+        orig_squares = squares
+        del squares
+        try:
+            sum_of_squares(1)
+        except NameError:
+            pass
+        else:
+            raise AssertionError("sum_of_squares does not use squares")
+        finally:
+            squares = orig_squares
+        assert sum_of_squares(3) == 14
+        expected = 14
+        squares = lambda n: [expected]
+        assert sum_of_squares(3) == 14, "the grader's function was not bound in the kernel"
+        """), "uses_squares")
+    kernel.end_cell(msg_id)
+    assert outputs == []
+
+
+def test_the_graders_callables_expire_with_the_cell(kernel: Kernel) -> None:
+    msg_id = kernel.cell()
+    names = kernel.link.lookup(["keep", "call_kept"])
+    names["keep"](lambda x: x + 1)
+    assert names["call_kept"](1) == 2
+    kernel.end_cell(msg_id)
+    msg_id = kernel.cell()
+    with pytest.raises(RuntimeError, match="lent by an earlier test"):
+        kernel.link.lookup(["call_kept"])["call_kept"](1)
+    kernel.end_cell(msg_id)

@@ -81,6 +81,7 @@ class KernelLink:
         self.seconds = seconds
         self.socket: socket.socket | None = None
         self.callbacks: dict[int, Callable] = {}
+        self.next_callback = 1
         self.output: list[str] = []
         """What the student's code printed during the current cell's calls."""
 
@@ -104,7 +105,12 @@ class KernelLink:
             self.socket = None
 
     def end_cell(self) -> None:
-        """Let the kernel's ``serve()`` return: the test cell is over."""
+        """Let the kernel's ``serve()`` return: the test cell is over.
+
+        The grader's callables lent to the kernel during the cell stop working: a student's
+        code that kept one cannot call it in a later test.
+        """
+        self.callbacks.clear()
         self._send({"op": "end"})
 
     # -- requests ---------------------------------------------------------------------------
@@ -131,6 +137,11 @@ class KernelLink:
 
     def _run_callback(self, message: dict, value: Any) -> None:
         function = self.callbacks.get(message.get("id"))
+        if function is None:
+            self._send({"op": "raise", "exc_type": "RuntimeError",
+                        "exc_msg": "this function was lent by an earlier test: it can no "
+                                   "longer be called"})
+            return
         try:
             args, kwargs = value
             result = function(*args, **kwargs)
@@ -161,7 +172,8 @@ class KernelLink:
         if isinstance(obj, RemoteFunction | RemoteObject):
             return obj._ref
         if callable(obj):
-            handle = len(self.callbacks) + 1
+            handle = self.next_callback
+            self.next_callback += 1
             self.callbacks[handle] = obj
             return wire.Ref(handle, "callback", type(obj).__name__,
                             str(getattr(obj, "__name__", "")))
@@ -180,6 +192,20 @@ class KernelLink:
         """The values (data or proxies) of ``names`` that the notebook's namespace has."""
         found = self.request({"op": "lookup"}, sorted(names))
         return found if isinstance(found, dict) else {}
+
+    def rebind(self, name: str, value: Any) -> None:
+        """Bind ``name`` in the notebook to ``value`` if it is the student's own object.
+
+        Nothing of the grader's is ever bound there: no data (an expected value assigned to
+        a name the student also uses) and no function (a reference imported under a name
+        the student also uses would become callable by the code under test).
+        """
+        if isinstance(value, RemoteObject):
+            self.request({"op": "bind", "name": name}, value)
+
+    def unbind(self, name: str) -> None:
+        """Delete ``name`` from the notebook's namespace."""
+        self.request({"op": "unbind", "name": name})
 
     def call(self, ref: wire.Ref, args: tuple, kwargs: dict, method: str = "",
              driver: str = "") -> Any:

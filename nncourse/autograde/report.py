@@ -100,7 +100,8 @@ def collect_rows(root: Path, assignment: str, db_url: str, records: dict[str, Re
         several = len(source.notebooks) > 1
         order = _notebook_order(layout, assignment)
         cells = sorted(((_task_name(notebook.name, cell.name, several), cell.max_score)
-                        for notebook in source.notebooks for cell in notebook.grade_cells),
+                        for notebook in source.notebooks
+                        for cell in [*notebook.grade_cells, *notebook.task_cells]),
                        key=lambda cell: (order.get(cell[0], len(order)), cell[0]))
         for submission in gradebook.assignment_submissions(assignment):
             if submission.student_id in records and \

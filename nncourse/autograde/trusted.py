@@ -36,6 +36,33 @@ def _read_names(tree: ast.AST) -> set[str]:
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
 
 
+class Namespace(dict):
+    """The grader's namespace of a notebook, where test cells run.
+
+    In nbgrader a test cell shares the notebook's namespace, and some tests rely on it: they
+    delete or replace a function of the student's to see whether another one calls it
+    (``del squares`` ... ``squares = orig_squares``). Here, deleting a name the cell borrowed
+    from the kernel deletes it there too, and rebinding it to one of the student's own objects
+    rebinds it there; nothing of the grader's (data or functions) is ever bound there.
+    """
+
+    def __init__(self, link: KernelLink) -> None:
+        super().__init__(__name__="__main__", __builtins__=builtins)
+        self.link = link
+        self.remote: set[str] = set()
+        """Names borrowed from the kernel for the current cell."""
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        super().__setitem__(name, value)
+        if name in self.remote:
+            self.link.rebind(name, value)
+
+    def __delitem__(self, name: str) -> None:
+        super().__delitem__(name)
+        if name in self.remote:
+            self.link.unbind(name)
+
+
 class TrustedCells:
     """The grader's namespace for one notebook, and the link to the student's kernel.
 
@@ -50,7 +77,7 @@ class TrustedCells:
     def __init__(self, link: KernelLink, max_output_chars: int) -> None:
         self.link = link
         self.max_output_chars = max_output_chars
-        self.namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
+        self.namespace = Namespace(link)
         self.borrowed: dict[str, Any] = {}
         self.problems: list[str] = []
 
@@ -114,8 +141,9 @@ class TrustedCells:
         """
         for name, value in self.borrowed.items():
             if self.namespace.get(name) is value:
-                del self.namespace[name]
+                dict.__delitem__(self.namespace, name)  # only here: the kernel keeps it
         missing = {name for name in names
                    if name not in self.namespace and not hasattr(builtins, name)}
         self.borrowed = self.link.lookup(sorted(missing)) if missing else {}
         self.namespace.update(self.borrowed)
+        self.namespace.remote = set(self.borrowed)
