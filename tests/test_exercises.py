@@ -151,7 +151,8 @@ def test_exercise_cases_name_existing_cells(assignment: str) -> None:
     assert any(a.student == "calls_reference" for a in cases), "no answer that calls nncourse"
     assert any(a.student != "calls_reference" for a in cases), "no typical wrong answer"
     for case in cases:
-        assert set(case.cells) <= solutions and case.loses and case.loses < tests, case.student
+        affected = case.loses | set(case.partial)
+        assert set(case.cells) <= solutions and affected and affected < tests, case.student
 
 
 # --- The pipeline (slow) --------------------------------------------------------------------
@@ -251,7 +252,7 @@ def test_wrong_answer_loses_exactly_its_tasks(graded: GradedCourse, assignment: 
                                               case: Answer) -> None:
     points = {cell.grade_id: cell.points for cell in graded_cells(source(assignment))}
     scores = graded.scores[assignment, case.student]
-    expected = {task: 0 if task in case.loses else points[task]
+    expected = {task: 0 if task in case.loses else case.partial.get(task, points[task])
                 for task in autograded_ids(assignment)}
     assert {task: scores[task] for task in expected} == expected
 

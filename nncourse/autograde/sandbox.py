@@ -99,6 +99,7 @@ def kernel_environment(workdir: Path, data_dir: str | None) -> dict[str, str]:
 
 KERNEL_VISIBLE = ("__init__.py", "datasets", "grading/__init__.py", "grading/asserts.py",
                   "grading/handwritten.py", "grading/wire.py", "grading/drivers.py",
+                  "grading/checks.py",
                   "autograde/__init__.py",
                   "autograde/kernel")
 """The parts of the ``nncourse`` package a grading kernel sees: the data loaders, the test

@@ -80,5 +80,9 @@ def test_cell_outcome(cell: Any) -> tuple[Outcome, str]:
                                    + str(output.get("text", "")))
         if kind == "execute_result":
             value = output.get("data", {}).get("text/plain", "")
-            return Outcome.PARTIAL, f"the cell displayed {value}, read as a partial score"
+            printed = "".join(str(item.get("data", {}).get("text/plain", ""))
+                              for item in cell.get("outputs", [])
+                              if item.get("output_type") == "display_data")
+            return Outcome.PARTIAL, (f"{value} points: {printed.strip()}" if printed else
+                                     f"the cell displayed {value}, read as a partial score")
     return Outcome.PASSED, ""

@@ -20,6 +20,9 @@ from typing import Any
 
 from nncourse.autograde.boundary import KernelGone, KernelLink
 
+TEST_OUTPUT = "nncourse_test_output"
+"""Metadata key of the output holding what a test cell itself printed (not the student)."""
+
 
 def _output_stream(name: str, text: str) -> dict:
     return {"output_type": "stream", "name": name, "text": text}
@@ -125,13 +128,20 @@ class TrustedCells:
         except Exception as error:  # noqa: BLE001 (every failure of a test is its verdict)
             name = getattr(error, "remote_name", type(error).__name__)
             outputs.append(error_output(name, str(error)))
-        text = "".join(self.link.output) + printed.getvalue()
-        if text:
-            if len(text) > self.max_output_chars:
-                text = (text[: self.max_output_chars] + "\n... output truncated: the grader "
-                        f"keeps {self.max_output_chars} characters per cell ...\n")
-            outputs.insert(0, _output_stream("stdout", text))
+        own = self._capped(printed.getvalue())
+        if own:  # what the test printed (e.g. which checks passed): the grader's text
+            outputs.insert(0, {"output_type": "display_data", "data": {"text/plain": own},
+                               "metadata": {TEST_OUTPUT: True}})
+        students = self._capped("".join(self.link.output))
+        if students:  # what the student's code printed while tested: feedback only
+            outputs.insert(0, _output_stream("stdout", students))
         return outputs
+
+    def _capped(self, text: str) -> str:
+        if len(text) > self.max_output_chars:
+            text = (text[: self.max_output_chars] + "\n... output truncated: the grader "
+                    f"keeps {self.max_output_chars} characters per cell ...\n")
+        return text
 
     def _borrow(self, names: set[str]) -> None:
         """Bind the names a test reads that only the student's kernel has, afresh.

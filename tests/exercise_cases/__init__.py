@@ -2,14 +2,15 @@
 
 Each module is named after an assignment and lists ``ANSWERS``: submissions that differ from
 the reference solution in a few cells (typical mistakes, or answers that merely call the
-course's reference code), each with the test cells that must score 0. Every other test cell
-of that submission must keep its full points.
+course's reference code), each with the test cells that must score 0 and those that keep a
+part of their points (tasks whose points are shared by checks). Every other test cell of
+that submission must keep its full points.
 """
 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from textwrap import dedent
 
 from nbformat import NotebookNode
@@ -29,17 +30,21 @@ class Answer:
         Grade id of a solution cell -> the source the student wrote there.
     loses : frozenset of str
         Grade ids of the test cells that must score 0.
+    partial : dict of str to float
+        Grade ids of test cells that must earn these points (some of their checks fail).
     """
 
     student: str
     cells: dict[str, str]
     loses: frozenset[str]
+    partial: dict[str, float] = field(default_factory=dict)
 
 
-def answer(student: str, loses: tuple[str, ...], **cells: str) -> Answer:
+def answer(student: str, loses: tuple[str, ...], partial: dict[str, float] | None = None,
+           **cells: str) -> Answer:
     """An :class:`Answer` whose cell sources are written indented in the case modules."""
     return Answer(student, {key: dedent(source).strip() for key, source in cells.items()},
-                  frozenset(loses))
+                  frozenset(loses), dict(partial or {}))
 
 
 def answers(assignment: str) -> list[Answer]:

@@ -3,21 +3,23 @@
 from exercise_cases import answer
 
 ANSWERS = [
-    # The bias gradient summed over the wrong axis.
-    answer("bias_wrong_axis", ("test_affine_backward",), affine_backward='''
+    # The bias gradient summed over the wrong axis: dx and dW still earn their shares.
+    answer("bias_wrong_axis", (), partial={"test_affine_backward": 1.0}, affine_backward='''
         def affine_backward(dout, x, W):
             return dout @ W.T, x.T @ dout, dout.sum(axis=1)
         '''),
-    # Forgets the sigmoid's derivative o(1 - o); the training step inherits the mistake.
-    answer("missing_sigmoid_derivative", ("test_backprop", "test_train_step"), backprop='''
+    # Forgets the sigmoid's derivative o(1 - o); the training step inherits the mistake. Only
+    # the shapes (backprop) and leaving the arguments alone (train_step) earn their shares.
+    answer("missing_sigmoid_derivative", (), partial={"test_backprop": 0.6, "test_train_step": 0.4},
+           backprop='''
         def backprop(x, t, W1, b1, W2, b2):
             h, o = forward(x, W1, b1, W2, b2)
             delta_out = o - t
             delta_hidden = (W2 @ delta_out) * h * (1 - h)
             return np.outer(x, delta_hidden), np.outer(h, delta_out)
         '''),
-    # Updates the caller's arrays in place.
-    answer("updates_in_place", ("test_train_step",), train_step='''
+    # Updates the caller's arrays in place: the new weights are right, nothing else is.
+    answer("updates_in_place", (), partial={"test_train_step": 0.8}, train_step='''
         def train_step(x, t, W1, b1, W2, b2, lr):
             dW1, dW2 = backprop(x, t, W1, b1, W2, b2)
             W1 -= lr * dW1
