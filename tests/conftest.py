@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +15,12 @@ REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 HTML = REPO / "_build" / "html"
 TEST_OUTPUT = REPO / "test-output"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+    "--disable-background-networking", "--disable-component-update",
+]
+"""Debian's Chromium, with the background requests that fail on a closed network off."""
 
 
 def tool_env() -> dict[str, str]:
@@ -54,3 +62,16 @@ def built_html(book_build: subprocess.CompletedProcess) -> Path:
         log = book_build.stdout[-4000:] + book_build.stderr[-4000:]
         pytest.fail("the book did not build:\n" + log)
     return HTML
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium driven by Playwright (``make test`` installs Chromium)."""
+    if not CHROMIUM.exists():
+        pytest.fail("Debian chromium is not installed: run `make test`, which installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -118,16 +119,23 @@ def totals(root: Path) -> dict[str, float]:
                 for submission in gradebook.assignment_submissions(ASSIGNMENT)}
 
 
-@pytest.mark.slow
-def test_an_nbgrader_course_grades_as_with_nbgrader(tmp_path: Path) -> None:
-    plain, ours = tmp_path / "plain" / "course101", tmp_path / "ours" / "course101"
+def grade_both_ways(folder: Path, build: Callable[[Path], None]) -> tuple[Path, Path]:
+    """Two copies of a course made by ``build``: one graded by plain ``nbgrader autograde``,
+    the other by ``nncourse grade``; their folders."""
+    plain, ours = folder / "plain" / "course101", folder / "ours" / "course101"
     for root in (plain, ours):
-        build_course(root)
+        build(root)
     nbgrader = str(VENV_BIN / "nbgrader")
     run([nbgrader, "generate_assignment", ASSIGNMENT, "--force"], plain)
     run([nbgrader, "autograde", ASSIGNMENT, "--create", "--force"], plain)
     run([str(VENV_BIN / "nncourse"), "grade", ASSIGNMENT, "--root", str(ours), "--jobs", "2",
-         "--quiet"], tmp_path)
+         "--quiet"], folder)
+    return plain, ours
+
+
+@pytest.mark.slow
+def test_an_nbgrader_course_grades_as_with_nbgrader(tmp_path: Path) -> None:
+    plain, ours = grade_both_ways(tmp_path, build_course)
 
     expected, got = totals(plain), totals(ours)
     assert expected["bitdiddle"] == got["bitdiddle"] == 3
@@ -181,14 +189,7 @@ def nbgraders_example(root: Path) -> None:
 def test_nbgraders_own_example_course_gets_nbgraders_totals(tmp_path: Path) -> None:
     """Its tests delete and restore the student's ``squares`` to see that ``sum_of_squares``
     calls it: the boundary forwards that to the kernel, so the scores are nbgrader's own."""
-    plain, ours = tmp_path / "plain" / "course101", tmp_path / "ours" / "course101"
-    for root in (plain, ours):
-        nbgraders_example(root)
-    nbgrader = str(VENV_BIN / "nbgrader")
-    run([nbgrader, "generate_assignment", ASSIGNMENT, "--force"], plain)
-    run([nbgrader, "autograde", ASSIGNMENT, "--create", "--force"], plain)
-    run([str(VENV_BIN / "nncourse"), "grade", ASSIGNMENT, "--root", str(ours), "--quiet"],
-        tmp_path)
+    plain, ours = grade_both_ways(tmp_path, nbgraders_example)
     assert totals(plain) == totals(ours) == {"bitdiddle": 1.5, "hacker": 3.0}
     with (ours / "grades" / ASSIGNMENT / "grades.csv").open() as handle:
         assert {row["max"] for row in csv.DictReader(handle)} == {"13"}

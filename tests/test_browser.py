@@ -15,14 +15,10 @@ from urllib.parse import urljoin
 
 import pytest
 from book_pages import toc_files
+from offline_visit import OfflineVisit
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-    "--disable-background-networking", "--disable-component-update",
-]
 # Chapters whose pages carry sliders over precomputed figures (nncourse.display.slider_html).
 SLIDER_PAGES = ("book/ch01_gradient_descent", "book/ch07_optimizers")
 
@@ -42,59 +38,12 @@ def site(built_html: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail("Debian chromium is not installed: run `make test`, which installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-class PageVisit:
-    """Opens one page with the network closed and records what went wrong."""
-
-    def __init__(self, browser, site: str, path: str) -> None:
-        self.site = site
-        self.console_errors: list[str] = []
-        self.failed: list[str] = []
-        self.blocked: list[str] = []
-        self.page = browser.new_page(viewport={"width": 1280, "height": 900})
-        self.page.on("console", self._on_console)
-        self.page.on("pageerror", lambda error: self.console_errors.append(str(error)))
-        self.page.on("requestfailed", lambda request: self.failed.append(request.url))
-        self.page.on("response", self._on_response)
-        self.page.route("**/*", self._only_local)
-        self.page.goto(urljoin(site, f"{path}.html"), wait_until="networkidle")
-        self.page.wait_for_function("window.MathJax === undefined || !!(MathJax.startup && "
-                                    "MathJax.startup.promise)")
-        self.page.evaluate("() => window.MathJax && MathJax.startup.promise")
-
-    def _on_console(self, message) -> None:
-        if message.type == "error":
-            self.console_errors.append(message.text)
-
-    def _on_response(self, response) -> None:
-        if response.status >= 400:
-            self.failed.append(f"{response.status} {response.url}")
-
-    def _only_local(self, route) -> None:
-        if route.request.url.startswith(self.site) or route.request.url.startswith("data:"):
-            route.continue_()
-        else:
-            self.blocked.append(route.request.url)
-            route.abort()
-
-
-@pytest.fixture(scope="module")
-def visits(browser, site, repo, test_output) -> dict[str, PageVisit]:
+def visits(browser, site, repo, test_output) -> dict[str, OfflineVisit]:
     shots = test_output / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     result = {}
     for path in toc_files(repo):
-        visit = PageVisit(browser, site, path)
+        visit = OfflineVisit(browser, urljoin(site, f"{path}.html"), wait_until="networkidle")
         visit.page.screenshot(path=str(shots / f"{Path(path).name}.png"), full_page=True)
         result[path] = visit
     return result

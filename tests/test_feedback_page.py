@@ -11,23 +11,18 @@ from __future__ import annotations
 
 import logging
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 import pytest
 from conftest import REPO, VENV_BIN, tool_env
 from grade_cases import ASSIGNMENT, case, submission_bytes
+from offline_visit import OfflineVisit
 
 from nncourse.autograde.course import RELEASE_DIR, SOURCE_DIR
 from nncourse.autograde.feedback_page import VENDORED_MATHJAX, FeedbackPage
 from nncourse.autograde.release import prepare_course
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-    "--disable-background-networking", "--disable-component-update",
-]
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 STUDENTS = {"full_marks": case("full_marks"), "blank": case("blank", blank=True)}
 RAW_TEX = ("$\\partial", "\\partial y_k", "\\frac", "$$")
@@ -56,48 +51,6 @@ def feedback(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             for student in STUDENTS}
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian chromium is not installed: run `make test`, which installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-class OfflineVisit:
-    """Opens a page from disk with every non-local request aborted; records what went wrong."""
-
-    def __init__(self, browser, page_file: Path) -> None:
-        self.console_errors: list[str] = []
-        self.failed: list[str] = []
-        self.blocked: list[str] = []
-        self.page = browser.new_page(viewport={"width": 1280, "height": 900})
-        self.page.on("console", self._on_console)
-        self.page.on("pageerror", lambda error: self.console_errors.append(str(error)))
-        self.page.on("requestfailed", lambda request: self.failed.append(request.url))
-        self.page.route("**/*", self._only_local)
-        self.page.goto(page_file.as_uri(), wait_until="load")
-        self.page.wait_for_function("() => !!(window.MathJax && MathJax.startup "
-                                    "&& MathJax.startup.promise)", timeout=20_000)
-        self.page.evaluate("() => MathJax.startup.promise")
-
-    def _on_console(self, message) -> None:
-        if message.type == "error":
-            self.console_errors.append(message.text)
-
-    def _only_local(self, route) -> None:
-        url = route.request.url
-        if url.startswith(("file:", "data:", "blob:", "http://127.0.0.1", "http://localhost")):
-            route.continue_()
-        else:
-            self.blocked.append(url)
-            route.abort()
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("student", STUDENTS)
 def test_feedback_renders_maths_offline(feedback: dict[str, Path], browser,
@@ -106,7 +59,7 @@ def test_feedback_renders_maths_offline(feedback: dict[str, Path], browser,
     # The page holds the formulas the test looks for, and no MathJax from elsewhere.
     assert "\\partial L / \\partial y_k" in html and "\\frac1n" in html
     assert "cdnjs" not in html and 'src="http' not in html
-    visit = OfflineVisit(browser, feedback[student])
+    visit = OfflineVisit(browser, feedback[student].as_uri())
     try:
         problems = {"console": visit.console_errors, "failed": visit.failed,
                     "external": visit.blocked}
