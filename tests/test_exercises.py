@@ -144,6 +144,36 @@ def test_student_version_reveals_no_solution(assignment: str) -> None:
         assert secret not in text
 
 
+RUBRIC = re.compile(r"^\*\*Rubric \((\d+(?:\.\d+)?) points?\b", re.MULTILINE)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_written_answers_have_a_model_answer_and_a_rubric(assignment: str) -> None:
+    """The instructor grades every written answer against a model answer and a rubric."""
+    answers_by_hand = [cell for cell in source(assignment).cells
+                       if cell.cell_type == "markdown"
+                       and cell.metadata.get("nbgrader", {}).get("grade")
+                       and cell.metadata.get("nbgrader", {}).get("solution")]
+    assert answers_by_hand, f"{assignment} has no answer graded by hand"
+    for cell in answers_by_hand:
+        meta = cell.metadata.nbgrader
+        rubric = RUBRIC.search(cell.source)
+        assert rubric, f"{meta.grade_id}: no '**Rubric (N points ...' after the model answer"
+        assert float(rubric.group(1)) == float(meta.points), (
+            f"{meta.grade_id}: the rubric is for {rubric.group(1)} points, the cell has "
+            f"{meta.points}")
+        model_answer = cell.source[:rubric.start()].strip()
+        assert len(model_answer) >= 100 and "YOUR ANSWER HERE" not in model_answer, (
+            f"{meta.grade_id}: no model answer before the rubric")
+
+
+def test_no_rubric_reaches_the_student_versions() -> None:
+    for path in sorted((REPO / RELEASE_DIR).rglob("*")):
+        if path.is_file():
+            assert b"rubric" not in path.read_bytes().lower(), (
+                f"{path.relative_to(REPO)} shows a rubric to students")
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_exercise_cases_name_existing_cells(assignment: str) -> None:
     cases = answers(assignment)
