@@ -8,9 +8,10 @@ Modules, from the bottom up (each imports only numpy and the ones above it):
 - :mod:`nncourse.functions`  activations and softmax
 - :mod:`nncourse.losses`     loss functions and their gradients
 - :mod:`nncourse.gradients`  numerical differentiation, gradient descent, gradient checks
-- :mod:`nncourse.layers`     layers with ``forward``/``backward``
+- :mod:`nncourse.layers`     layers with ``forward``/``backward``, ``Dropout`` included
 - :mod:`nncourse.networks`   ``TwoLayerNet``
-- :mod:`nncourse.optim`      optimizers with ``update(params, grads)``
+- :mod:`nncourse.optim`      optimizers with ``update(params, grads)`` and ``weight_decay``;
+  learning-rate schedules (``StepLR``, ``CosineAnnealingLR``)
 - :mod:`nncourse.datasets`   MNIST / Fashion-MNIST and the chapters' synthetic data
 - :mod:`nncourse.training`   a mini-batch training loop with history
 - :mod:`nncourse.plotting`   the book's standard figures

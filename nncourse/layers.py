@@ -11,6 +11,8 @@ float32 end to end (and a float64 one stays exact enough for gradient checks).
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 
 from nncourse.functions import relu, relu_grad, sigmoid
@@ -160,6 +162,78 @@ class ReLU:
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """Return ``dout`` with the entries where ``x <= 0`` set to 0."""
         return dout * _cached(self._local_grad, self)
+
+
+class Dropout:
+    """Inverted dropout: in training, zero each entry with probability ``p`` and scale the rest.
+
+    Training: ``out = x · m / (1 − p)`` with ``m`` a fresh random 0/1 mask (1 with probability
+    ``1 − p``) per call, so that ``E[out] = x``; ``dx = dout · m / (1 − p)``. Evaluation:
+    ``out = x`` and ``dx = dout``, nothing to rescale. This is ``torch.nn.Dropout(p)``; its
+    masks come from torch's generator, these from numpy's, so only the formulas agree.
+
+    Parameters
+    ----------
+    p : float, default 0.5
+        Probability of dropping an entry, in [0, 1).
+    seed : int or None, default None
+        Seed of the layer's ``np.random.default_rng``: the same seed gives the same masks.
+
+    Attributes
+    ----------
+    mask : ndarray or None
+        ``m / (1 − p)`` of the last training-mode ``forward`` (shaped like its input), or None
+        after an evaluation-mode one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer = Dropout(p=0.5, seed=0)
+    >>> out = layer.forward(np.ones((2, 4)))
+    >>> sorted(set(out.ravel().tolist()))   # dropped, or kept and doubled
+    [0.0, 2.0]
+    >>> np.array_equal(layer.backward(np.ones((2, 4))), out)
+    True
+    >>> layer.forward(np.ones(3), train=False)
+    array([1., 1., 1.])
+    """
+
+    def __init__(self, p: float = 0.5, seed: int | None = None) -> None:
+        if not isinstance(p, Real) or isinstance(p, bool) or not 0 <= p < 1:
+            raise ValueError(f"p must be a number in [0, 1), got {p!r}")
+        self.p = float(p)
+        self.rng = np.random.default_rng(seed)
+        self.mask: np.ndarray | None = None
+        self._called = False
+
+    def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
+        """Apply dropout (``train=True``) or pass ``x`` through unchanged (``train=False``).
+
+        Parameters
+        ----------
+        x : ndarray of any shape
+            The input, e.g. a batch of hidden activations (N, H).
+        train : bool, default True
+            Training mode draws a new mask; evaluation mode is the identity.
+
+        Returns
+        -------
+        ndarray shaped and typed like ``x``
+        """
+        x = np.asarray(x)
+        self._called = True
+        if not train or self.p == 0:
+            self.mask = None
+            return x
+        keep = self.rng.random(x.shape) >= self.p
+        self.mask = (keep / (1.0 - self.p)).astype(x.dtype, copy=False)
+        return x * self.mask
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        """Return ``dout · m / (1 − p)`` with the last forward's mask, or ``dout`` in evaluation."""
+        if not self._called:
+            raise RuntimeError("Dropout.backward was called before forward")
+        return dout if self.mask is None else dout * self.mask
 
 
 class SoftmaxWithLoss:

@@ -16,6 +16,12 @@ written differently in places; each class says where and what it changes:
 
 State (velocities, running averages, step counts) is created lazily, per parameter name, on
 the first ``update``, like ``torch.optim``'s per-parameter state.
+
+Every optimizer takes ``weight_decay`` (λ, default 0): L2 regularisation as torch applies it,
+``g ← g + λ·w`` before the step, which is the gradient of ``loss + (λ/2)·Σ w²``. It acts on
+every array in ``params``, biases included, as ``torch.optim`` does on the parameters it is
+given. Learning-rate schedules (:class:`StepLR`, :class:`CosineAnnealingLR`) change an
+optimizer's ``lr`` between epochs, like ``torch.optim.lr_scheduler``.
 """
 
 from __future__ import annotations
@@ -30,11 +36,20 @@ class Optimizer:
     """Base class: checks the arguments of ``update`` and applies ``_step`` to each parameter.
 
     Subclasses implement ``_step(name, param, grad)``, which changes ``param`` in place.
+
+    Parameters
+    ----------
+    lr : float
+        Learning rate.
+    weight_decay : float, default 0.0
+        λ of L2 regularisation: each gradient becomes ``g + λ·w`` before the step.
     """
 
-    def __init__(self, lr: float) -> None:
+    def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
         _check_positive("lr", lr)
+        _check_non_negative("weight_decay", weight_decay)
         self.lr = lr
+        self.weight_decay = weight_decay
         self.state: dict[str, dict] = {}
 
     def update(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
@@ -58,6 +73,8 @@ class Optimizer:
             if grad.shape != param.shape:
                 raise ValueError(f"grads[{name!r}] has shape {grad.shape}, expected the shape "
                                  f"of params[{name!r}], {param.shape}")
+            if self.weight_decay:
+                grad = grad + self.weight_decay * param  # d/dw of (λ/2)·w², a new array
             self._step(name, param, grad)
 
     def _step(self, name: str, param: np.ndarray, grad: np.ndarray) -> None:
@@ -82,6 +99,8 @@ class SGD(Optimizer):
     ----------
     lr : float, default 1e-3
         Learning rate (torch's default; DLFS uses 0.01, the course's MNIST runs 0.1).
+    weight_decay : float, default 0.0
+        L2 penalty λ: the step uses ``g + λ·w`` (torch's ``weight_decay``).
 
     Examples
     --------
@@ -92,8 +111,8 @@ class SGD(Optimizer):
     array([0.9, 2.1])
     """
 
-    def __init__(self, lr: float = 1e-3) -> None:
-        super().__init__(lr)
+    def __init__(self, lr: float = 1e-3, weight_decay: float = 0.0) -> None:
+        super().__init__(lr, weight_decay)
 
     def _step(self, name: str, param: np.ndarray, grad: np.ndarray) -> None:
         param -= self.lr * grad
@@ -123,6 +142,8 @@ class Momentum(Optimizer):
         Learning rate (torch.optim.SGD's default is 1e-3; 1e-2 follows DLFS).
     momentum : float, default 0.9
         μ, in [0, 1).
+    weight_decay : float, default 0.0
+        L2 penalty λ: the step uses ``g + λ·w`` (torch's ``weight_decay``).
 
     Examples
     --------
@@ -134,8 +155,9 @@ class Momentum(Optimizer):
     array([-0.29])
     """
 
-    def __init__(self, lr: float = 1e-2, momentum: float = 0.9) -> None:
-        super().__init__(lr)
+    def __init__(self, lr: float = 1e-2, momentum: float = 0.9,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(lr, weight_decay)
         _check_fraction("momentum", momentum)
         self.momentum = momentum
 
@@ -159,6 +181,8 @@ class AdaGrad(Optimizer):
     lr : float, default 1e-2
     eps : float, default 1e-10
         Added to ``sqrt(r)``, outside the square root, as torch does.
+    weight_decay : float, default 0.0
+        L2 penalty λ: the step uses ``g + λ·w`` (torch's ``weight_decay``).
 
     Examples
     --------
@@ -169,8 +193,9 @@ class AdaGrad(Optimizer):
     array([0.9, 1.1])
     """
 
-    def __init__(self, lr: float = 1e-2, eps: float = 1e-10) -> None:
-        super().__init__(lr)
+    def __init__(self, lr: float = 1e-2, eps: float = 1e-10,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(lr, weight_decay)
         _check_positive("eps", eps)
         self.eps = eps
 
@@ -194,10 +219,13 @@ class RMSprop(Optimizer):
         Decay of the running average of squared gradients, in [0, 1).
     eps : float, default 1e-8
         Added to ``sqrt(r)``, outside the square root, as torch does.
+    weight_decay : float, default 0.0
+        L2 penalty λ: the step uses ``g + λ·w`` (torch's ``weight_decay``).
     """
 
-    def __init__(self, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8) -> None:
-        super().__init__(lr)
+    def __init__(self, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(lr, weight_decay)
         _check_fraction("alpha", alpha)
         _check_positive("eps", eps)
         self.alpha = alpha
@@ -230,6 +258,9 @@ class Adam(Optimizer):
         Decay of the running mean of squared gradients, in [0, 1).
     eps : float, default 1e-8
         Added to the bias-corrected ``sqrt(v)``.
+    weight_decay : float, default 0.0
+        L2 penalty λ added to the gradient (``torch.optim.Adam``'s ``weight_decay``, not
+        AdamW's decoupled decay).
 
     Examples
     --------
@@ -241,8 +272,8 @@ class Adam(Optimizer):
     """
 
     def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
-                 eps: float = 1e-8) -> None:
-        super().__init__(lr)
+                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+        super().__init__(lr, weight_decay)
         _check_fraction("beta1", beta1)
         _check_fraction("beta2", beta2)
         _check_positive("eps", eps)
@@ -262,6 +293,102 @@ class Adam(Optimizer):
         bias_correction2_sqrt = math.sqrt(1.0 - self.beta2 ** state["step"])
         step_size = self.lr / bias_correction1
         param -= step_size * m / (np.sqrt(v) / bias_correction2_sqrt + self.eps)
+
+
+class StepLR:
+    """Step decay: multiply the optimizer's lr by ``gamma`` every ``step_size`` epochs.
+
+    ``lr_e = lr_0 · gamma^floor(e / step_size)`` after ``e`` calls of :meth:`step`, as
+    ``torch.optim.lr_scheduler.StepLR``. Call :meth:`step` once at the end of every epoch.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        Any optimizer of this module; its ``lr`` is overwritten by :meth:`step`.
+    step_size : int
+        Epochs between two decays.
+    gamma : float, default 0.1
+        Factor of each decay, in (0, 1].
+
+    Examples
+    --------
+    >>> scheduler = StepLR(SGD(lr=0.1), step_size=2, gamma=0.5)
+    >>> [round(scheduler.step(), 4) for _ in range(5)]
+    [0.1, 0.05, 0.05, 0.025, 0.025]
+    """
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
+        _check_optimizer(optimizer)
+        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
+            raise ValueError(f"step_size must be a positive integer, got {step_size!r}")
+        if not isinstance(gamma, Real) or isinstance(gamma, bool) or not 0 < gamma <= 1:
+            raise ValueError(f"gamma must be a number in (0, 1], got {gamma!r}")
+        self.optimizer = optimizer
+        self.base_lr = optimizer.lr
+        self.step_size = step_size
+        self.gamma = gamma
+        self.epoch = 0
+
+    def step(self) -> float:
+        """End an epoch: set and return the lr for the next one."""
+        self.epoch += 1
+        self.optimizer.lr = self.base_lr * self.gamma ** (self.epoch // self.step_size)
+        return self.optimizer.lr
+
+
+class CosineAnnealingLR:
+    """Cosine decay from the optimizer's lr down to ``eta_min`` over ``t_max`` epochs.
+
+    ``lr_e = eta_min + (lr_0 − eta_min) · (1 + cos(π·e / t_max)) / 2`` after ``e`` calls of
+    :meth:`step` (``e ≤ t_max``), as ``torch.optim.lr_scheduler.CosineAnnealingLR``, which
+    computes the same curve step by step. After ``t_max`` the lr stays at ``eta_min`` (torch's
+    curve rises again, as a cosine does). Call :meth:`step` once at the end of every epoch.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        Any optimizer of this module; its ``lr`` is overwritten by :meth:`step`.
+    t_max : int
+        Epochs until the lr reaches ``eta_min`` (torch's ``T_max``).
+    eta_min : float, default 0.0
+        The last, smallest lr.
+
+    Examples
+    --------
+    >>> scheduler = CosineAnnealingLR(SGD(lr=0.1), t_max=4)
+    >>> [round(scheduler.step(), 4) for _ in range(4)]
+    [0.0854, 0.05, 0.0146, 0.0]
+    """
+
+    def __init__(self, optimizer: Optimizer, t_max: int, eta_min: float = 0.0) -> None:
+        _check_optimizer(optimizer)
+        if isinstance(t_max, bool) or not isinstance(t_max, int) or t_max < 1:
+            raise ValueError(f"t_max must be a positive integer, got {t_max!r}")
+        _check_non_negative("eta_min", eta_min)
+        self.optimizer = optimizer
+        self.base_lr = optimizer.lr
+        self.t_max = t_max
+        self.eta_min = eta_min
+        self.epoch = 0
+
+    def step(self) -> float:
+        """End an epoch: set and return the lr for the next one (``eta_min`` after ``t_max``)."""
+        self.epoch += 1
+        progress = min(self.epoch, self.t_max) / self.t_max
+        self.optimizer.lr = (self.eta_min + (self.base_lr - self.eta_min)
+                             * (1.0 + math.cos(math.pi * progress)) / 2.0)
+        return self.optimizer.lr
+
+
+def _check_optimizer(optimizer: object) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError("optimizer must be an optimizer of nncourse.optim (SGD, Momentum, ...), "
+                        f"got {type(optimizer).__name__}")
+
+
+def _check_non_negative(name: str, value: float) -> None:
+    if not isinstance(value, Real) or isinstance(value, bool) or not value >= 0:
+        raise ValueError(f"{name} must be a number >= 0, got {value!r}")
 
 
 def _check_positive(name: str, value: float) -> None:

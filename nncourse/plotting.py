@@ -17,7 +17,8 @@ MAX_FRAMES = 40
 Limits = tuple[float, float]
 
 
-def plot_history(history: History, ax: Axes | None = None, *, metric: str = "accuracy") -> Axes:
+def plot_history(history: History, ax: Axes | None = None, *, metric: str = "accuracy",
+                 test_label: str = "test") -> Axes:
     """Plot learning curves: accuracy per epoch, or the loss of every mini-batch.
 
     Parameters
@@ -29,6 +30,9 @@ def plot_history(history: History, ax: Axes | None = None, *, metric: str = "acc
     metric : {"accuracy", "loss"}, default "accuracy"
         ``"accuracy"``: train and test accuracy against the epoch. ``"loss"``: the loss
         of every mini-batch against the (fractional) epoch.
+    test_label : str, default "test"
+        Legend label of ``history.test_acc``, e.g. ``"validation"`` when :func:`train` was
+        given a validation set in place of the test set.
 
     Returns
     -------
@@ -43,7 +47,7 @@ def plot_history(history: History, ax: Axes | None = None, *, metric: str = "acc
     if metric == "accuracy":
         ax.plot(history.epoch, history.train_acc, "o-", label="train")
         if history.test_acc:
-            ax.plot(history.epoch, history.test_acc, "s--", label="test")
+            ax.plot(history.epoch, history.test_acc, "s--", label=test_label)
         ax.set_ylabel("accuracy")
         ax.legend()
     else:

@@ -222,3 +222,31 @@ def test_chapter6_reproduces_the_posts_10000_iterations(built_html):
     (gap,) = _printed_numbers(page, r"largest \|train - test\| over the \d+ "
                                     r"measurements: ([0-9.]+)")
     assert gap < 0.02  # the post: the two curves stay together
+
+
+def test_chapter9_initialisation_regularisation_and_schedules(built_html):
+    page = built_html / "book/ch09_initialization_generalization.html"
+    text = _page_text(page)
+    # sigmoid with std 1 saturates, std 0.01 collapses to 0.5, Xavier and He keep a spread
+    saturated = {label: int(percent) for label, percent in re.findall(
+        r"sigmoid, (std 1|std 0\.01|Xavier) +layer 5: std [0-9.]+, "
+        r"saturated \(< 0\.02 or > 0\.98\): (\d+)%", text)}
+    assert saturated["std 1"] > 30 and saturated["std 0.01"] == saturated["Xavier"] == 0
+    (he_std,) = _printed_numbers(page, r"ReLU, He +layer 5: std ([0-9.]+)")
+    assert 0.5 < he_std < 2
+    gaps = {label: gap for label, gap in re.findall(
+        r"(no regularisation|weight decay 0\.1|dropout 0\.5|3000 images) *: train accuracy "
+        r"[0-9.]+, validation accuracy [0-9.]+, gap ([0-9.-]+)", text)}
+    gaps = {label: float(gap) for label, gap in gaps.items()}
+    assert gaps["no regularisation"] > 0.1  # 300 images are learnt by heart
+    assert gaps["weight decay 0.1"] < gaps["no regularisation"]
+    assert gaps["dropout 0.5"] < gaps["no regularisation"]
+    assert gaps["3000 images"] < gaps["no regularisation"] / 2
+    differences = _printed_numbers(page, r"max \|ours - torch\| = ([0-9.e+-]+)")
+    assert len(differences) == 3 and max(differences) < 1e-12  # weight decay, two schedules
+    assert "same as torch with the same mask: True True" in text
+    assert re.search(r"its test accuracy, measured once: 0\.[0-9]+", text)
+    finals = {label: float(values.split()[-1]) for label, values in re.findall(
+        r"(constant lr|cosine schedule) *: validation accuracy per epoch ((?:[0-9.]+ *)+)", text)}
+    assert finals["cosine schedule"] > finals["constant lr"]
+    assert "98.07%" in text and "bench/mnist_two_layer.py" in text

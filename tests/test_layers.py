@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nncourse.layers import Affine, ReLU, Sigmoid, SoftmaxWithLoss
+from nncourse.layers import Affine, Dropout, ReLU, Sigmoid, SoftmaxWithLoss
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -160,7 +160,8 @@ def test_softmax_with_loss_gradient_has_the_dtype_of_the_logits() -> None:
 
 
 @pytest.mark.parametrize(
-    "layer", [Affine(np.ones((2, 2)), np.zeros(2)), Sigmoid(), ReLU(), SoftmaxWithLoss()],
+    "layer",
+    [Affine(np.ones((2, 2)), np.zeros(2)), Sigmoid(), ReLU(), SoftmaxWithLoss(), Dropout()],
     ids=lambda layer: type(layer).__name__,
 )
 def test_backward_before_forward_explains_itself(layer) -> None:
@@ -179,3 +180,64 @@ def test_affine_can_skip_the_input_gradient() -> None:
     assert partial.backward(dout, input_grad=False) is None
     np.testing.assert_array_equal(partial.dW, full.dW)
     np.testing.assert_array_equal(partial.db, full.db)
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
+@pytest.mark.parametrize("shape", [(6,), (5, 7), (2, 3, 4)])
+def test_dropout_matches_the_torch_formula_with_the_same_mask(p: float, shape) -> None:
+    rng = np.random.default_rng(4)
+    x, dout = rng.normal(size=shape), rng.normal(size=shape)
+    layer = Dropout(p, seed=5)
+    out = layer.forward(x)
+    dx = layer.backward(dout)
+    keep = layer.mask != 0
+    # torch.nn.functional.dropout computes x * keep / (1 - p); feed it our mask
+    expected_out, (expected_dx,) = torch_backward(
+        lambda x_: x_ * torch.from_numpy(keep) / (1 - p), [x], dout
+    )
+    np.testing.assert_allclose(out, expected_out, rtol=0, atol=TOL)
+    np.testing.assert_allclose(dx, expected_dx, rtol=0, atol=TOL)
+    np.testing.assert_array_equal(dx, dout * layer.mask)  # backward is the mask scaling
+    assert set(np.unique(layer.mask)) <= {0.0, 1 / (1 - p)}
+
+
+@pytest.mark.parametrize("p", [0.2, 0.5])
+def test_dropout_keeps_the_expectation_like_torch(p: float) -> None:
+    x = np.linspace(-2.0, 3.0, 10)
+    samples = 20000
+    layer = Dropout(p, seed=1)
+    ours = np.mean([layer.forward(x) for _ in range(samples)], axis=0)
+    torch.manual_seed(0)
+    theirs = F.dropout(tensor(x).expand(samples, 10), p=p, training=True).mean(dim=0).numpy()
+    # both sample means are within a few standard errors of x
+    tolerance = 5 * np.abs(x) * np.sqrt(p / (1 - p) / samples) + 1e-12
+    assert np.all(np.abs(ours - x) <= tolerance)
+    assert np.all(np.abs(theirs - x) <= tolerance)
+    kept = np.mean([np.mean(layer.forward(np.ones(1000)) != 0) for _ in range(20)])
+    assert kept == pytest.approx(1 - p, abs=0.01)
+
+
+def test_dropout_in_evaluation_mode_is_the_identity_like_torch() -> None:
+    x = np.random.default_rng(6).normal(size=(4, 5))
+    layer = Dropout(0.5, seed=0)
+    layer.forward(x)  # a training call first: evaluation must forget its mask
+    out = layer.forward(x, train=False)
+    np.testing.assert_array_equal(out, F.dropout(tensor(x), p=0.5, training=False).numpy())
+    np.testing.assert_array_equal(layer.backward(np.ones_like(x)), np.ones_like(x))
+    assert layer.mask is None
+    np.testing.assert_array_equal(Dropout(0.0).forward(x), x)
+
+
+def test_dropout_same_seed_same_masks_and_float32_stays() -> None:
+    x = np.ones((3, 4), dtype=np.float32)
+    first, second = Dropout(0.5, seed=3), Dropout(0.5, seed=3)
+    np.testing.assert_array_equal(first.forward(x), second.forward(x))
+    big = np.ones(1000)
+    assert not np.array_equal(first.forward(big), first.forward(big))  # a new mask per call
+    assert first.forward(x).dtype == first.backward(x).dtype == np.float32
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.0, "0.5", True])
+def test_dropout_rejects_a_bad_probability(p) -> None:
+    with pytest.raises(ValueError, match=r"p must be a number in \[0, 1\)"):
+        Dropout(p)

@@ -176,3 +176,27 @@ def test_invalid_arguments_are_named(kwargs: dict, match: str) -> None:
     arguments = {"input_size": 5, "hidden_size": 4, "output_size": 3} | kwargs
     with pytest.raises(ValueError, match=match):
         TwoLayerNet(**arguments)
+
+
+def test_dropout_network_gradient_matches_torch_with_the_same_mask() -> None:
+    net = TwoLayerNet(20, 8, 4, weight_init_std="he", activation="relu", seed=1, dropout=0.5)
+    assert list(net.layers) == ["Affine1", "Relu1", "Dropout1", "Affine2"]
+    rng = np.random.default_rng(1)
+    x, labels = rng.normal(size=(10, 20)), rng.integers(0, 4, size=10)
+    params, _ = torch_twin(net, "relu")
+    grads = net.gradient(x, labels)
+    keep = torch.from_numpy(net.layers["Dropout1"].mask != 0)
+    hidden = torch.relu(torch.from_numpy(x) @ params["W1"] + params["b1"])
+    logits = F.dropout(hidden, p=0.0) * keep / 0.5 @ params["W2"] + params["b2"]
+    F.cross_entropy(logits, torch.tensor(labels)).backward()
+    for name in PARAM_NAMES:
+        np.testing.assert_allclose(grads[name], params[name].grad.numpy(), rtol=0, atol=1e-10)
+
+
+def test_dropout_network_predicts_without_dropout() -> None:
+    plain = TwoLayerNet(6, 5, 3, activation="relu", seed=4)
+    dropped = TwoLayerNet(6, 5, 3, activation="relu", seed=4, dropout=0.3)
+    x, t = batch(d=6)
+    np.testing.assert_array_equal(dropped.predict(x), plain.predict(x))
+    assert dropped.loss(x, t) == plain.loss(x, t)
+    assert not np.array_equal(dropped.predict(x, train=True), plain.predict(x))

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from nncourse.optim import SGD, AdaGrad, Adam, Momentum, RMSprop
+from nncourse.optim import SGD, AdaGrad, Adam, CosineAnnealingLR, Momentum, RMSprop, StepLR
 
 torch = pytest.importorskip("torch")
 
@@ -28,6 +28,13 @@ CASES = [
     (Adam, {}, torch.optim.Adam, {}),
     (Adam, {"lr": 0.05, "beta1": 0.5, "beta2": 0.9, "eps": 1e-6}, torch.optim.Adam,
      {"lr": 0.05, "betas": (0.5, 0.9), "eps": 1e-6}),
+    # weight decay (L2): the gradient becomes g + λ·w in every optimizer
+    (SGD, {"lr": 0.05, "weight_decay": 0.1}, torch.optim.SGD, {"lr": 0.05, "weight_decay": 0.1}),
+    (Momentum, {"lr": 0.02, "weight_decay": 1e-2}, torch.optim.SGD,
+     {"lr": 0.02, "momentum": 0.9, "weight_decay": 1e-2}),
+    (AdaGrad, {"weight_decay": 0.05}, torch.optim.Adagrad, {"weight_decay": 0.05}),
+    (RMSprop, {"weight_decay": 0.05}, torch.optim.RMSprop, {"weight_decay": 0.05}),
+    (Adam, {"lr": 0.01, "weight_decay": 0.1}, torch.optim.Adam, {"lr": 0.01, "weight_decay": 0.1}),
 ]
 
 
@@ -167,8 +174,76 @@ def test_update_rejects_missing_or_misshapen_gradients() -> None:
      (lambda: AdaGrad(eps=0.0), "eps must be a positive number"),
      (lambda: RMSprop(alpha=-0.1), "alpha must be"),
      (lambda: Adam(beta2=1.5), "beta2 must be"),
-     (lambda: Adam(lr="0.1"), "lr must be")],
+     (lambda: Adam(lr="0.1"), "lr must be"),
+     (lambda: SGD(weight_decay=-1e-4), "weight_decay must be a number >= 0"),
+     (lambda: StepLR(SGD(), step_size=0), "step_size must be a positive integer"),
+     (lambda: StepLR(SGD(), step_size=2, gamma=1.5), r"gamma must be a number in \(0, 1\]"),
+     (lambda: CosineAnnealingLR(SGD(), t_max=0), "t_max must be a positive integer"),
+     (lambda: CosineAnnealingLR(SGD(), t_max=5, eta_min=-1.0), "eta_min must be")],
 )
 def test_invalid_hyperparameters_are_named(make, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         make()
+
+
+def test_weight_decay_is_the_gradient_of_half_lambda_w_squared() -> None:
+    lam, w, g = 0.3, np.array([2.0, -1.0]), np.array([0.5, 0.5])
+    params = {"w": w.copy()}
+    SGD(lr=1.0, weight_decay=lam).update(params, {"w": g})
+    leaf = torch.tensor(w, requires_grad=True)
+    (torch.tensor(g) @ leaf + lam / 2 * (leaf**2).sum()).backward()
+    np.testing.assert_allclose(params["w"], w - leaf.grad.numpy(), rtol=0, atol=1e-15)
+
+
+SCHEDULES = [
+    (StepLR, {"step_size": 3, "gamma": 0.5}, torch.optim.lr_scheduler.StepLR,
+     {"step_size": 3, "gamma": 0.5}),
+    (StepLR, {"step_size": 1}, torch.optim.lr_scheduler.StepLR, {"step_size": 1}),
+    (CosineAnnealingLR, {"t_max": 10}, torch.optim.lr_scheduler.CosineAnnealingLR,
+     {"T_max": 10}),
+    (CosineAnnealingLR, {"t_max": 10, "eta_min": 1e-3},
+     torch.optim.lr_scheduler.CosineAnnealingLR, {"T_max": 10, "eta_min": 1e-3}),
+]
+
+
+@pytest.mark.parametrize(("ours", "our_settings", "theirs", "their_settings"), SCHEDULES,
+                         ids=[f"{case[0].__name__}-{case[1]}" for case in SCHEDULES])
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum"])
+def test_schedule_matches_torch_lr_scheduler(ours, our_settings, theirs, their_settings,
+                                             optimizer: str) -> None:
+    """Same lrs epoch by epoch, and the same trajectory when each epoch is a few steps.
+
+    Ten epochs: torch's cosine rises again after T_max, nncourse's stays at eta_min.
+    """
+    problem, epochs, steps_per_epoch, lr = LeastSquares(seed=2), 10, 3, 0.1
+    params = {name: value.copy() for name, value in problem.initial.items()}
+    leaves = {name: torch.tensor(value, requires_grad=True)
+              for name, value in problem.initial.items()}
+    momentum = 0.9 if optimizer == "momentum" else 0.0
+    our_optimizer = Momentum(lr=lr, momentum=momentum)
+    their_optimizer = torch.optim.SGD(leaves.values(), lr=lr, momentum=momentum)
+    our_schedule = ours(our_optimizer, **our_settings)
+    their_schedule = theirs(their_optimizer, **their_settings)
+    for epoch in range(epochs):
+        for _ in range(steps_per_epoch):
+            our_optimizer.update(params, problem.numpy_grads(params))
+            their_optimizer.zero_grad()
+            problem.torch_loss(leaves).backward()
+            their_optimizer.step()
+        our_lr = our_schedule.step()
+        their_schedule.step()
+        assert our_lr == our_optimizer.lr
+        assert our_lr == pytest.approx(their_schedule.get_last_lr()[0], rel=1e-12, abs=1e-15), epoch
+        for name in params:
+            np.testing.assert_allclose(params[name], leaves[name].detach().numpy(),
+                                       rtol=0, atol=1e-10)
+
+
+def test_cosine_schedule_stays_at_eta_min_after_t_max() -> None:
+    scheduler = CosineAnnealingLR(SGD(lr=0.1), t_max=2, eta_min=0.01)
+    assert [scheduler.step() for _ in range(4)] == pytest.approx([0.055, 0.01, 0.01, 0.01])
+
+
+def test_schedule_rejects_something_that_is_not_an_optimizer() -> None:
+    with pytest.raises(TypeError, match="optimizer must be an optimizer of nncourse.optim"):
+        StepLR(torch.optim.SGD([torch.zeros(1, requires_grad=True)]), step_size=1)

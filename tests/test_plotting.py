@@ -47,6 +47,11 @@ def test_plot_history_accuracy(history):
     assert [text.get_text() for text in ax.get_legend().get_texts()] == ["train", "test"]
 
 
+def test_plot_history_names_a_validation_curve(history):
+    ax = plot_history(history, test_label="validation")
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["train", "validation"]
+
+
 def test_plot_history_loss_on_given_axes(history):
     _, given = pyplot.subplots()
     ax = plot_history(history, ax=given, metric="loss")

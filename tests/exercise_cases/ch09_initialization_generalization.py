@@ -1,0 +1,57 @@
+"""Wrong and cheating answers to ch09_initialization_generalization."""
+
+from exercise_cases import answer
+
+ANSWERS = [
+    # Drops entries but forgets to divide by 1 - p: the expected output shrinks by 1 - p.
+    answer("dropout_without_rescaling", ("test_dropout",), dropout='''
+        class Dropout:
+            def __init__(self, p=0.5, seed=None):
+                self.p = p
+                self.rng = np.random.default_rng(seed)
+                self.mask = None
+
+            def forward(self, x, train=True):
+                if not train:
+                    self.mask = None
+                    return x
+                self.mask = (self.rng.random(x.shape) >= self.p).astype(float)
+                return x * self.mask
+
+            def backward(self, dout):
+                return dout if self.mask is None else dout * self.mask
+        '''),
+    # Differentiates λ·w² instead of (λ/2)·w²: decays twice as fast.
+    answer("weight_decay_doubled", ("test_weight_decay",), weight_decay='''
+        def sgd_weight_decay(params, grads, lr, weight_decay):
+            return {key: params[key] - lr * (grads[key] + 2 * weight_decay * params[key])
+                    for key in params}
+        '''),
+    # Counts epochs from 1: every decay comes one epoch early.
+    answer("step_lr_one_epoch_early", ("test_step_lr",), step_lr='''
+        def step_lr(lr0, epoch, step_size, gamma):
+            return lr0 * gamma ** ((epoch + 1) // step_size)
+        '''),
+    # Drives the course's schedulers instead of writing the formulas.
+    answer("calls_reference", ("test_step_lr", "test_cosine_lr"), step_lr='''
+        from nncourse.optim import SGD, StepLR
+
+
+        def step_lr(lr0, epoch, step_size, gamma):
+            optimizer = SGD(lr=lr0)
+            scheduler = StepLR(optimizer, step_size=step_size, gamma=gamma)
+            for _ in range(epoch):
+                scheduler.step()
+            return optimizer.lr
+        ''', cosine_lr='''
+        from nncourse import optim
+
+
+        def cosine_lr(lr0, epoch, t_max, eta_min=0.0):
+            optimizer = optim.SGD(lr=lr0)
+            scheduler = optim.CosineAnnealingLR(optimizer, t_max=t_max, eta_min=eta_min)
+            for _ in range(epoch):
+                scheduler.step()
+            return optimizer.lr
+        '''),
+]
