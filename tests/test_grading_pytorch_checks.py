@@ -113,3 +113,14 @@ def test_assert_fit_and_losses() -> None:
         checks.assert_losses_recorded([10 * final, final], 3, model, x, y)
     with pytest.raises(AssertionError, match="returned model"):
         checks.assert_losses_recorded([10 * final, 2 * final], 2, model, x, y)
+
+
+def test_grads_without_zero_grad_add_both_steps_gradients(rng: np.random.Generator) -> None:
+    worked = checks.grads_without_zero_grad(0.5, 0.5, [2.0], [3.0], 0.05)
+    assert worked == pytest.approx((-9.0, -4.5))
+    w0, b0, x, y, lr = rng.normal(), rng.normal(), rng.normal(size=6), rng.normal(size=6), 0.03
+    first = 2 * (w0 * x + b0 - y)
+    w1, b1 = w0 - lr * np.sum(first * x), b0 - lr * np.sum(first)
+    second = 2 * (w1 * x + b1 - y)
+    expected = (np.sum(first * x) + np.sum(second * x), np.sum(first) + np.sum(second))
+    assert checks.grads_without_zero_grad(w0, b0, x, y, lr) == pytest.approx(expected, rel=1e-12)

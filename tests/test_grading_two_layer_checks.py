@@ -72,3 +72,13 @@ def test_network_names_a_wrong_shape(setup) -> None:
         checks.network({**params, "b2": np.zeros(4)})
     with pytest.raises(ValueError, match="missing"):
         checks.network({"W1": params["W1"]})
+
+
+def test_gradient_with_decay_matches_autograd_of_the_penalised_loss(setup) -> None:
+    params, x, labels = setup
+    tensors, _, loss = torch_forward(params, x, labels)
+    (loss + 0.35 / 2 * (torch.sum(tensors["W1"] ** 2) + torch.sum(tensors["W2"] ** 2))).backward()
+    grads = checks.gradient_with_decay(params, x, labels, 0.35)
+    assert sorted(grads) == sorted(params)
+    for name, grad in grads.items():
+        np.testing.assert_allclose(grad, tensors[name].grad.numpy(), rtol=1e-10, atol=1e-14)

@@ -55,3 +55,47 @@ def trajectory(optimizer_class: type, settings: dict[str, float], seed: int,
         for name in SHAPES:
             path[name].append(np.array(params[name], dtype=np.float64))
     return {name: np.stack(values) for name, values in path.items()}
+
+
+RACERS = ("SGD", "Momentum", "RMSprop", "Adam")
+"""The optimizers of the race (exercise 7, task 6), in the order of the task."""
+
+
+def race(curvatures: Array, tol: float = 1e-6, max_steps: int = 2000) -> dict[str, int]:
+    """Updates each optimizer needs on the bowl ``½·Σ a·w²`` until the loss is below ``tol``.
+
+    Every optimizer starts from ``w = (1, …, 1)`` with the settings of the task: SGD and
+    momentum with ``lr = 1/max(a)`` (momentum 0.9), RMSprop with ``lr = 0.01``, Adam with
+    ``lr = 0.1``, the other hyperparameters at their defaults.
+
+    Parameters
+    ----------
+    curvatures : array_like
+        The curvatures ``a`` (positive), one per weight.
+    tol : float, default 1e-6
+        The loss to get below.
+    max_steps : int, default 2000
+        The most updates tried.
+
+    Returns
+    -------
+    dict of str to int
+        For each name of :data:`RACERS`, the number of updates after which the loss is
+        first below ``tol``, or -1 when it is not after ``max_steps``.
+    """
+    from nncourse import optim
+
+    a = np.asarray(curvatures, dtype=np.float64)
+    lr = 1.0 / float(a.max())
+    optimizers = {"SGD": optim.SGD(lr=lr), "Momentum": optim.Momentum(lr=lr, momentum=0.9),
+                  "RMSprop": optim.RMSprop(lr=0.01), "Adam": optim.Adam(lr=0.1)}
+    counts = {}
+    for name in RACERS:
+        params = {"w": np.ones_like(a)}
+        counts[name] = -1
+        for step in range(1, max_steps + 1):
+            optimizers[name].update(params, {"w": a * params["w"]})
+            if 0.5 * float(np.sum(a * params["w"] ** 2)) < tol:
+                counts[name] = step
+                break
+    return counts

@@ -319,3 +319,37 @@ def assert_losses_recorded(losses: Any, steps: int, model: Any, x: Array,
         _fail(f"the last recorded loss is {values[-1]:.6g}, but the returned model's "
               f"sum-of-squares loss is {final:.6g}",
               "record loss.item() of every step, and return the model you trained")
+
+
+def grads_without_zero_grad(w0: float, b0: float, x: Array, y: Array, lr: float
+                            ) -> tuple[float, float]:
+    """``w.grad`` and ``b.grad`` after two descent steps on ``Σ (w·x + b − y)²`` without zeroing.
+
+    The reference of exercise 5, task 6: each step calls ``backward()``, which adds the new
+    gradient to ``.grad``, then moves ``w`` and ``b`` by ``lr`` times the accumulated
+    gradient; nothing resets ``.grad`` in between.
+
+    Parameters
+    ----------
+    w0, b0 : float
+        The starting weight and bias.
+    x, y : array_like
+        Inputs and targets, of the same shape.
+    lr : float
+        Learning rate.
+
+    Returns
+    -------
+    tuple of float
+        ``(w.grad, b.grad)`` after the second ``backward()``.
+    """
+    w = torch.tensor(float(w0), dtype=torch.float64, requires_grad=True)
+    b = torch.tensor(float(b0), dtype=torch.float64, requires_grad=True)
+    xt = torch.as_tensor(np.asarray(x, dtype=np.float64))
+    yt = torch.as_tensor(np.asarray(y, dtype=np.float64))
+    for _ in range(2):
+        torch.sum((w * xt + b - yt) ** 2).backward()
+        with torch.no_grad():
+            w -= lr * w.grad
+            b -= lr * b.grad
+    return w.grad.item(), b.grad.item()

@@ -234,3 +234,71 @@ def tiny_network_gradients() -> tuple[Array, Array]:
 def tiny_network_updated(lr: float = 0.5) -> tuple[Array, Array]:
     """``(W1, W2)`` after the worked example's gradient-descent step with rate ``lr``."""
     return _as_matrices(tiny_network_step(lr)["w_new"])
+
+
+def network_batch_gradients(X: Array, T: Array, W1: Array, b1: Array, W2: Array, b2: Array
+                            ) -> tuple[Array, Array, Array, Array]:
+    """``(dE/dW1, dE/db1, dE/dW2, dE/db2)`` of ``E = ½·Σ(T − O)²`` over a batch, numerically.
+
+    Parameters
+    ----------
+    X : ndarray of shape (N, D)
+        A batch of inputs.
+    T : ndarray of shape (N, C)
+        Their targets.
+    W1, b1, W2, b2 : ndarrays of shapes (D, H), (H,), (H, C), (C,)
+        The two-layer sigmoid network's parameters.
+
+    Returns
+    -------
+    tuple of ndarrays shaped like W1, b1, W2 and b2
+    """
+    params = [W1, b1, W2, b2]
+
+    def error_with(index: int, value: Array) -> float:
+        args = [value if i == index else p for i, p in enumerate(params)]
+        return sum_squared_error(network_forward(X, *args)[1], T)
+
+    return tuple(numerical_gradient(lambda v, i=i: error_with(i, v), p.astype(float))
+                 for i, p in enumerate(params))
+
+
+def plane_lr_limit(X: Array) -> float:
+    """``2 / λmax`` of the Hessian of :func:`plane_loss`: above it, gradient descent diverges.
+
+    The loss is quadratic in ``(w1, w2, b)`` with Hessian ``Aᵀ·A / N``, where ``A``
+    is ``X`` with a column of ones appended (for the bias).
+
+    Parameters
+    ----------
+    X : ndarray of shape (N, 2)
+        The inputs.
+
+    Returns
+    -------
+    float
+    """
+    A = np.column_stack([X, np.ones(len(X))])
+    return float(2.0 / np.linalg.eigvalsh(A.T @ A / len(X)).max())
+
+
+def plane_diverging(X: Array, lrs: list[float]) -> list[bool]:
+    """For each learning rate, whether gradient descent on :func:`plane_loss` diverges."""
+    limit = plane_lr_limit(X)
+    return [bool(lr > limit) for lr in lrs]
+
+
+def sin_difference_errors(x: float, hs: list[float]) -> Array:
+    """``|(sin(x + h) − sin(x − h)) / 2h − cos x|`` for each step ``h`` in ``hs``."""
+    hs = np.asarray(hs, dtype=float)
+    return np.abs((np.sin(x + hs) - np.sin(x - hs)) / (2 * hs) - np.cos(x))
+
+
+def sin_best_step(x: float) -> float:
+    """The step of the smallest central-difference error of sin at ``x``, in theory.
+
+    The formula's error is about ``h²·|sin'''(x)| / 6`` and the rounding error about
+    ``ε·|sin x| / h`` (``ε`` = 2.2e-16); their sum is smallest at
+    ``h = (3ε·|sin x| / |cos x|)^(1/3)``.
+    """
+    return float((3 * np.finfo(float).eps * abs(np.sin(x)) / abs(np.cos(x))) ** (1 / 3))

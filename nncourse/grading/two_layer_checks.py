@@ -177,3 +177,14 @@ def train_sgd(params: Params, x: Array, t: Array, lr: float, batch_size: int, ep
     history = train(net, SGD(lr=lr), x, t, epochs=epochs, batch_size=batch_size, seed=seed,
                     progress=False)
     return net.params, np.array(history.loss)
+
+
+def gradient_with_decay(params: Params, x: Array, t: Array, weight_decay: float) -> Params:
+    """Gradient of ``loss + (λ/2)·(‖W1‖² + ‖W2‖²)``: :func:`gradient` plus ``λ·W`` on the weights.
+
+    The reference of exercise 6, task 7: the L2 penalty covers the weight matrices only, so
+    the biases' gradients are those of :func:`gradient`.
+    """
+    grads = gradient(params, x, t)
+    return {key: grads[key] + weight_decay * params[key] if key.startswith("W") else grads[key]
+            for key in grads}

@@ -24,6 +24,27 @@ ANSWERS = [
                 w1, w2, b = plane_gradient_step(X, y, w1, w2, b, lr)
             return w1, w2, b, steps
         '''),
+    # The right limit, but predicts divergence above half of it (confusing 2/λmax with 1/λmax):
+    # the two checks of lr_limit earn their shares, the predictions do not.
+    answer("diverges_at_half_the_limit", (), partial={"test_lr_limit": 1.2}, lr_limit='''
+        def lr_limit(X):
+            A = np.column_stack([X, np.ones(len(X))])
+            return float(2.0 / np.linalg.eigvalsh(A.T @ A / len(X)).max())
+
+
+        def diverges(X, lrs):
+            return [lr > lr_limit(X) / 2 for lr in lrs]
+        '''),
+    # Forgets the bias in the Hessian (Xᵀ·X / N only): the limit is wrong everywhere, and only
+    # block 1's list of predictions happens to come out right.
+    answer("hessian_without_bias", (), partial={"test_lr_limit": 0.6}, lr_limit='''
+        def lr_limit(X):
+            return float(2.0 / np.linalg.eigvalsh(X.T @ X / len(X)).max())
+
+
+        def diverges(X, lrs):
+            return [lr > lr_limit(X) for lr in lrs]
+        '''),
     # Right numbers, but from the worked example in nncourse instead of the student's code.
     answer("calls_reference", ("test_sgd_line",), sgd_line='''
         from nncourse.worked_examples import line_fit_steps

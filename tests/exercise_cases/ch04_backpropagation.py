@@ -26,6 +26,18 @@ ANSWERS = [
             W2 -= lr * dW2
             return W1, W2
         '''),
+    # Copies the given buggy backward pass unchanged: it still runs on the chapter's square
+    # network but gives the wrong dW1, fails for 3 hidden neurons and 2 outputs, and only the
+    # check where the bug makes no difference (a symmetric W2) earns its share.
+    answer("leaves_the_bug", (), partial={"test_fixed_backward": 0.6}, fixed_backward='''
+        def fixed_backward(X, T, W1, b1, W2, b2):
+            H = sigmoid(X @ W1 + b1)
+            O = sigmoid(H @ W2 + b2)
+            delta_out = (O - T) * O * (1 - O)
+            delta_hidden = (delta_out @ W2) * H * (1 - H)
+            return (X.T @ delta_hidden, delta_hidden.sum(axis=0),
+                    H.T @ delta_out, delta_out.sum(axis=0))
+        '''),
     # Runs the course's Affine layer instead of deriving the gradients.
     answer("calls_reference", ("test_affine_backward",), affine_backward='''
         from nncourse.layers import Affine

@@ -67,4 +67,21 @@ ANSWERS = [
             optimizer.zero_grad()
             return loss.item()
         '''),
+    # Believes .grad holds only the last backward()'s gradient: every check of task 6 fails.
+    answer("grad_overwritten", ("test_predict_grads",), predict_grads='''
+        def predict_grads(w0, b0, x, y, lr):
+            error = w0 * x + b0 - y
+            w1, b1 = w0 - lr * np.sum(2 * error * x), b0 - lr * np.sum(2 * error)
+            error = w1 * x + b1 - y
+            return float(np.sum(2 * error * x)), float(np.sum(2 * error))
+        '''),
+    # Forgets the factor x of dL/dw in the second gradient: b.grad's checks still pass.
+    answer("second_w_grad_without_x", (), partial={"test_predict_grads": 1.0}, predict_grads='''
+        def predict_grads(w0, b0, x, y, lr):
+            error = w0 * x + b0 - y
+            w_grad, b_grad = np.sum(2 * error * x), np.sum(2 * error)
+            w1, b1 = w0 - lr * w_grad, b0 - lr * b_grad
+            error = w1 * x + b1 - y
+            return float(w_grad + np.sum(2 * error)), float(b_grad + np.sum(2 * error))
+        '''),
 ]

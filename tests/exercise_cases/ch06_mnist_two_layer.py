@@ -22,7 +22,9 @@ ANSWERS = [
             return float(np.mean(predict(params, x).argmax(axis=1) == t))
         '''),
     # Forgets the sigmoid's derivative on the way back; training inherits the mistake.
-    answer("missing_sigmoid_derivative", ("test_gradient", "test_train_sgd"), gradient='''
+    # gradient_with_decay builds on it: only its check that params are left alone passes.
+    answer("missing_sigmoid_derivative", ("test_gradient", "test_train_sgd"),
+           partial={"test_gradient_with_decay": 0.4}, gradient='''
         def gradient(params, x, t):
             hidden = sigmoid(x @ params["W1"] + params["b1"])
             d_logits = softmax_loss_backward(hidden @ params["W2"] + params["b2"], t)
@@ -47,12 +49,30 @@ ANSWERS = [
             return trained, losses
         '''),
     # The course's TwoLayerNet computes the gradient; training through it loses too.
-    answer("calls_reference", ("test_gradient", "test_train_sgd"), gradient='''
+    # (gradient_with_decay calls it, so the copied-code check refuses that task too.)
+    answer("calls_reference", ("test_gradient", "test_train_sgd", "test_gradient_with_decay"),
+           gradient='''
         from nncourse.networks import TwoLayerNet
 
         def gradient(params, x, t):
             net = TwoLayerNet(*params["W1"].shape, params["W2"].shape[1])
             net.params = {key: value.copy() for key, value in params.items()}
             return net.gradient(x, t)
+        '''),
+    # Penalises the biases too: the weights' checks and the untouched params earn 3 of 5 shares.
+    answer("decays_the_biases", (), partial={"test_gradient_with_decay": 1.2},
+           gradient_with_decay='''
+        def gradient_with_decay(params, x, t, weight_decay):
+            grads = gradient(params, x, t)
+            return {key: grads[key] + weight_decay * params[key] for key in grads}
+        '''),
+    # Drops the 1/2 of the penalty when differentiating: 2 * lambda * W; the biases' checks pass.
+    answer("decay_without_the_half", (), partial={"test_gradient_with_decay": 1.2},
+           gradient_with_decay='''
+        def gradient_with_decay(params, x, t, weight_decay):
+            grads = gradient(params, x, t)
+            for key in ("W1", "W2"):
+                grads[key] = grads[key] + 2 * weight_decay * params[key]
+            return grads
         '''),
 ]

@@ -3,8 +3,10 @@
 from exercise_cases import answer
 
 ANSWERS = [
-    # Adam without the bias correction: its first steps are about 3 times too long.
-    answer("adam_without_bias_correction", ("test_adam",), adam='''
+    # Adam without the bias correction: its first steps are about 3 times too long, and its
+    # counts in the race are wrong (its two checks of four pairs fail).
+    answer("adam_without_bias_correction", ("test_adam",), partial={"test_race": 2.25},
+           adam='''
         class Adam:
             def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
                 self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
@@ -19,8 +21,10 @@ ANSWERS = [
                     self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * grads[key] ** 2
                     params[key] -= self.lr * self.m[key] / (np.sqrt(self.v[key]) + self.eps)
         '''),
-    # Creates the buffers afresh at every call: plain SGD with the momentum forgotten.
-    answer("momentum_buffer_forgotten", ("test_momentum",), momentum='''
+    # Creates the buffers afresh at every call: plain SGD with the momentum forgotten (and
+    # wrong momentum counts in the race).
+    answer("momentum_buffer_forgotten", ("test_momentum",), partial={"test_race": 2.25},
+           momentum='''
         class Momentum:
             def __init__(self, lr=1e-2, momentum=0.9):
                 self.lr, self.momentum = lr, momentum
@@ -31,8 +35,8 @@ ANSWERS = [
                     buffers[key] = self.momentum * buffers[key] + grads[key]
                     params[key] -= self.lr * buffers[key]
         '''),
-    # Inherits everything from the course's optimizers.
-    answer("calls_reference", ("test_momentum", "test_rmsprop"), momentum='''
+    # Inherits everything from the course's optimizers; the race runs them, so it is refused too.
+    answer("calls_reference", ("test_momentum", "test_rmsprop", "test_race"), momentum='''
         from nncourse import optim
 
 
@@ -45,5 +49,27 @@ ANSWERS = [
         class RMSprop(CourseRMSprop):
             def update(self, params, grads):
                 super().update(params, grads)
+        '''),
+    # Takes the largest step that does not diverge at once, lr = 2 / max(a): the steep
+    # direction then flips sign for ever and SGD never arrives; the other optimizers' checks pass.
+    answer("race_sgd_lr_too_large", (), partial={"test_race": 2.25}, race='''
+        def race(curvatures, tol=1e-6, max_steps=2000):
+            a = np.asarray(curvatures, dtype=float)
+            optimizers = {"SGD": None, "Momentum": Momentum(lr=1 / a.max(), momentum=0.9),
+                          "RMSprop": RMSprop(lr=0.01), "Adam": Adam(lr=0.1)}
+            counts = {}
+            for name, optimizer in optimizers.items():
+                params = {"w": np.ones_like(a)}
+                counts[name] = -1
+                for step in range(1, max_steps + 1):
+                    grads = {"w": a * params["w"]}
+                    if optimizer is None:
+                        params["w"] = params["w"] - 2 / a.max() * grads["w"]
+                    else:
+                        optimizer.update(params, grads)
+                    if 0.5 * np.sum(a * params["w"] ** 2) < tol:
+                        counts[name] = step
+                        break
+            return counts
         '''),
 ]
