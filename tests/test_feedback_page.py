@@ -46,7 +46,7 @@ def feedback(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
          "--quiet", "--timeout", "60"],
         cwd=course.parent, env=tool_env(), capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "MathJax" not in result.stderr, result.stderr[-3000:]  # no CDN fallback warning
+    assert "MathJax" not in result.stderr, result.stderr[-3000:]  # no missing-MathJax warning
     return {student: course / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
             for student in STUDENTS}
 
@@ -58,7 +58,7 @@ def test_feedback_renders_maths_offline(feedback: dict[str, Path], browser,
     html = feedback[student].read_text(encoding="utf-8")
     # The page holds the formulas the test looks for, and no MathJax from elsewhere.
     assert "\\partial L / \\partial y_k" in html and "\\frac1n" in html
-    assert "cdnjs" not in html and 'src="http' not in html
+    assert "libs/mathjax" not in html and 'src="http' not in html
     visit = OfflineVisit(browser, feedback[student].as_uri())
     try:
         problems = {"console": visit.console_errors, "failed": visit.failed,
@@ -82,13 +82,14 @@ def _export(exporter: FeedbackPage) -> str:
     return exporter.from_notebook_node(notebook)[0]
 
 
-def test_without_vendored_mathjax_the_page_falls_back_to_the_cdn(
+def test_without_vendored_mathjax_the_page_shows_tex_and_loads_nothing(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="nncourse.autograde.feedback_page"):
         html = _export(FeedbackPage(template_name="classic",
                                     mathjax_file=str(tmp_path / "missing.js")))
-    assert "cdnjs.cloudflare.com/ajax/libs/mathjax" in html and "$\\frac1n$" in html
-    assert "run `make setup`" in caplog.text and "CDN" in caplog.text
+    assert "libs/mathjax" not in html and "$\\frac1n$" in html
+    assert "no vendored MathJax" in html
+    assert "run `make setup`" in caplog.text and "no MathJax" in caplog.text
 
 
 def test_with_vendored_mathjax_the_page_carries_it(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """The feedback page renders its maths offline: MathJax is inlined into each page.
 
 nbgrader's feedback template calls nbconvert's ``mathjax()`` macro without arguments, so it
-always loads MathJax 2 from cdnjs (``HTMLExporter.mathjax_url`` is ignored) and a student
+always loads MathJax 2 from a public CDN (``HTMLExporter.mathjax_url`` is ignored) and a student
 who opens the page without network sees raw TeX (``$\\partial L / \\partial y_k$``).
 :class:`FeedbackPage` is nbgrader's HTML exporter with that macro replaced: the page carries
 the book's vendored MathJax 3 itself (``make setup`` copies ``node_modules/mathjax/es5`` to
@@ -22,8 +22,9 @@ Why inline, and which component (MathJax 3.2.2, measured; a ch02 page is 157 kB 
 
 MathJax is configured as nbconvert configures MathJax 2 for notebooks (``$...$``,
 ``\\(...\\)``, ``$$...$$``, ``\\[...\\]``, escaped dollars, AMS numbering). Without the
-vendored file (a machine without ``make setup``), pages keep nbconvert's CDN MathJax and a
-warning says so once per process: feedback is always written, grading never fails for it.
+vendored file (a machine without ``make setup``), pages carry no MathJax at all (their maths
+shows as TeX; nothing is ever loaded from the network) and a warning says so once per process:
+feedback is always written, grading never fails for it.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ MATHJAX_CONFIG = {
 
 _GLOBAL = "nncourse_inline_mathjax"
 _MACRO = ("{%- macro mathjax(url=None) -%}\n{{ " + _GLOBAL + " }}\n{%- endmacro %}\n")
-"""Replaces nbconvert's ``mathjax.html.j2`` (the ``url`` argument, a CDN's, is ignored)."""
+"""Replaces nbconvert's ``mathjax.html.j2`` (its ``url`` argument, a CDN's, is ignored)."""
+_WITHOUT_MATHJAX = "<!-- no vendored MathJax (run `make setup`): maths is shown as TeX -->\n"
 
 
 @functools.lru_cache(maxsize=4)
@@ -79,12 +81,12 @@ def inline_mathjax(path: str) -> str | None:
     try:
         source = Path(path).read_text(encoding="utf-8")
     except OSError as error:
-        log.warning("nncourse: feedback pages load MathJax from a CDN (their maths shows as "
-                    "raw TeX offline): no vendored MathJax (%s); run `make setup`", error)
+        log.warning("nncourse: feedback pages carry no MathJax (their maths shows as TeX): "
+                    "no vendored MathJax (%s); run `make setup`", error)
         return None
     if re.search(r"</script|<script", source, re.IGNORECASE):
-        log.warning("nncourse: feedback pages load MathJax from a CDN: %s contains a "
-                    "<script> tag and cannot be inlined", path)
+        log.warning("nncourse: feedback pages carry no MathJax: %s contains a <script> tag "
+                    "and cannot be inlined", path)
         return None
     return (f"<!-- MathJax 3 ({Path(path).name}), inlined so that the maths renders offline -->\n"
             f"<script>window.MathJax = {json.dumps(MATHJAX_CONFIG)};</script>\n"
@@ -100,16 +102,14 @@ class FeedbackPage(HTMLExporter):
 
     mathjax_file = Unicode(
         str(VENDORED_MATHJAX),
-        help="Single-file MathJax 3 component to inline; nbconvert's CDN MathJax if missing.",
+        help="Single-file MathJax 3 component to inline; pages show TeX if it is missing.",
     ).tag(config=True)
 
     @default("extra_loaders")
     def _extra_loaders_default(self) -> list[DictLoader]:
-        if inline_mathjax(self.mathjax_file) is None:
-            return []
         return [DictLoader({"mathjax.html.j2": _MACRO})]
 
     def _create_environment(self) -> Environment:
         environment = super()._create_environment()
-        environment.globals[_GLOBAL] = inline_mathjax(self.mathjax_file) or ""
+        environment.globals[_GLOBAL] = inline_mathjax(self.mathjax_file) or _WITHOUT_MATHJAX
         return environment
