@@ -169,7 +169,7 @@ class KernelLink:
         return message, wire.decode(message.get("value"), buffers, self._proxy)
 
     def _as_ref(self, obj: Any) -> wire.Ref:
-        if isinstance(obj, RemoteFunction | RemoteObject):
+        if isinstance(obj, RemoteObject):
             return obj._ref
         if callable(obj):
             handle = self.next_callback
@@ -221,9 +221,7 @@ class KernelLink:
 
 def write_back(old: Any, new: Any) -> None:
     """Make the grader's argument ``old`` look like the kernel's changed copy ``new``."""
-    if isinstance(old, np.ndarray) and isinstance(new, np.ndarray) and old.shape == new.shape:
-        old[...] = new
-    elif isinstance(old, list) and isinstance(new, list):
+    if isinstance(old, list) and isinstance(new, list):
         if len(old) == len(new):
             for index, (item, new_item) in enumerate(zip(old, new, strict=True)):
                 if not _write_in_place(item, new_item):

@@ -16,6 +16,7 @@ that dies leaves the records of what it finished; the same command resumes.
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -93,9 +94,8 @@ def _template(bundle: Bundle) -> Path:
     if key not in _TEMPLATES:
         root = Path(tempfile.mkdtemp(prefix="nncourse-worker-course-"))
         (root / CONFIG_FILE).write_bytes(bundle.config)
-        layout = course_layout(root)
-        _write(bundle.source, layout.source_dir(bundle.assignment))
         config = course_config(root)
+        _write(bundle.source, course_layout(root, config).source_dir(bundle.assignment))
         ensure_in_gradebook(root, bundle.assignment, config.CourseDirectory.db_url,
                             course_id(config))
         _TEMPLATES[key] = root
@@ -128,8 +128,6 @@ def grade_bundle(bundle: Bundle) -> dict[str, Any]:
 def _book(root: Path, assignment: str, student: str, key: str, note: str,
           options: GradeOptions, result: dict[str, Any]) -> Record:
     """Write a worker's result into the course: gradebook, autograded, feedback, record."""
-    import json
-
     worked = Record(**result["record"])
     if worked.status in (Status.INVALID, Status.ERROR):
         return replace(worked, reason="; ".join(part for part in (note, worked.reason) if part))

@@ -48,8 +48,9 @@ from traitlets import Bool, Integer, Unicode
 
 from nncourse.autograde import sandbox
 from nncourse.autograde.boundary import KernelGone, KernelLink
+from nncourse.autograde.course import KERNEL_MEMORY_MB, SUBMISSION_TIMEOUT_S
 from nncourse.autograde.kernel import launcher as kernel_launcher
-from nncourse.autograde.notebook import is_given_cell, is_test_cell
+from nncourse.autograde.notebook import grade_id, is_given_cell, is_test_cell
 from nncourse.autograde.status import NOT_RUN, Status
 from nncourse.autograde.trusted import TrustedCells, error_output
 
@@ -81,9 +82,11 @@ class SandboxedExecute(Execute):
     workdir = Unicode(help="Empty folder the kernel works in (and its sockets live in).",
                       ).tag(config=True)
     report_path = Unicode(help="Where to write the JSON report of the run.").tag(config=True)
-    memory_mb = Integer(3072, help="Address-space limit of the kernel, in MiB.").tag(config=True)
+    memory_mb = Integer(KERNEL_MEMORY_MB,
+                        help="Address-space limit of the kernel, in MiB.").tag(config=True)
     submission_timeout = Integer(
-        600, help="Seconds the whole notebook may run before its kernel is killed.",
+        SUBMISSION_TIMEOUT_S, help="Seconds the whole notebook may run before its kernel is "
+                                   "killed.",
     ).tag(config=True)
     data_dir = Unicode(os.environ.get("NNCOURSE_DATA", ""),
                        help="NNCOURSE_DATA for the kernel.").tag(config=True)
@@ -183,7 +186,7 @@ class SandboxedExecute(Execute):
 
     def _run_cell(self, cell: NotebookNode, resources: Any, index: int,
                   trusted: TrustedCells) -> None:
-        label = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", f"cell {index + 1}")
+        label = grade_id(cell) or f"cell {index + 1}"
         if is_test_cell(cell):
             if self._setup_failure:  # its names are missing: a test would fail for no reason
                 cell.outputs = [NotebookNode(error_output(
@@ -335,8 +338,8 @@ class ReplayOutputs(NbGraderPreprocessor):
 
         name = resources["metadata"]["name"]
         done = nbformat.read(Path(self.folder) / f"{name}.ipynb", as_version=4)
-        if [(cell.cell_type, _grade_id(cell)) for cell in done.cells] != \
-                [(cell.cell_type, _grade_id(cell)) for cell in nb.cells]:
+        if [(cell.cell_type, grade_id(cell)) for cell in done.cells] != \
+                [(cell.cell_type, grade_id(cell)) for cell in nb.cells]:
             raise ValueError(f"the executed {name}.ipynb does not match the submission's cells")
         for cell, executed in zip(nb.cells, done.cells, strict=True):
             if cell.cell_type == "code":
@@ -354,8 +357,4 @@ def _first_error(cell: NotebookNode) -> str | None:
             first = (str(output.get("evalue", "")).strip().splitlines() or [""])[0]
             return f"{output.get('ename')}: {first}" if first else str(output.get("ename"))
     return None
-
-
-def _grade_id(cell: NotebookNode) -> str | None:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 

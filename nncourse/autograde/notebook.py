@@ -74,6 +74,11 @@ def _nbgrader(cell: NotebookNode) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
 
 
+def grade_id(cell: NotebookNode) -> str | None:
+    """nbgrader's id of a cell (``"test_softmax"``), or None for a cell nbgrader ignores."""
+    return _nbgrader(cell).get("grade_id")
+
+
 def is_test_cell(cell: NotebookNode) -> bool:
     """Whether ``cell`` is an autograded test cell (graded code that is not a solution)."""
     meta = _nbgrader(cell)

@@ -19,7 +19,7 @@ from typing import TextIO
 from nbformat import NotebookNode
 
 from nncourse.autograde.course import CELL_TIMEOUT_S
-from nncourse.autograde.notebook import graded_cells, is_given_cell, read_notebook
+from nncourse.autograde.notebook import grade_id, graded_cells, is_given_cell, read_notebook
 from nncourse.autograde.status import Outcome, test_cell_outcome
 
 _REASON_WIDTH = 72
@@ -124,19 +124,19 @@ def task_results(executed: NotebookNode) -> list[TaskResult]:
     graded = {cell.grade_id: cell for cell in graded_cells(executed)}
     results = []
     for cell in executed.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        cell_id = grade_id(cell)
         if is_given_cell(cell) and any(output.get("output_type") == "error"
                                        for output in cell.get("outputs", [])):
             _, reason = test_cell_outcome(cell)
-            results.append(TaskResult(grade_id, 0, Outcome.ERROR,
-                                      f"the {grade_id} cell failed: {reason}", graded=False))
-        if grade_id not in graded:
+            results.append(TaskResult(cell_id, 0, Outcome.ERROR,
+                                      f"the {cell_id} cell failed: {reason}", graded=False))
+        if cell_id not in graded:
             continue
-        if graded[grade_id].autograded:
+        if graded[cell_id].autograded:
             status, reason = test_cell_outcome(cell)
         else:
             status, reason = Outcome.MANUAL, "graded by hand"
-        results.append(TaskResult(grade_id, graded[grade_id].points, status, reason))
+        results.append(TaskResult(cell_id, graded[cell_id].points, status, reason))
     return results
 
 

@@ -215,15 +215,11 @@ def _dispatch(message: dict, value: Any) -> tuple[dict, Any]:
         return _describe(message)
     if op == "handwritten":
         return _handwritten(message, value)
-    if op == "bind":  # a test rebinds a name of the notebook to the student's own or a callback
+    if op == "bind":  # a test rebinds a name of the notebook to one of the student's objects
         _namespace()[message["name"]] = value
         return {"op": "result"}, None
     if op == "unbind":  # a test deletes a name of the notebook
         _namespace().pop(message["name"], None)
-        return {"op": "result"}, None
-    if op == "release":
-        for handle in value:
-            _state.objects.pop(handle, None)
         return {"op": "result"}, None
     raise ValueError(f"unknown request {op!r}")
 
