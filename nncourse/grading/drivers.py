@@ -90,10 +90,11 @@ def autograd_steps(step: Callable, coef: np.ndarray, x: np.ndarray, y: np.ndarra
     Returns
     -------
     dict
-        ``calls``: per call ``{"what", "loss", "replaced", "not_leaf", "grad_left"}`` (the
-        returned value, it as a float when it is a number, whether tensors of the list were
-        replaced, which no longer are leaves that require a gradient, which keep a non-zero
-        ``.grad``); ``final``: the parameters' values at the end.
+        ``calls``: per call ``{"what", "tensor", "loss", "replaced", "not_leaf",
+        "grad_left"}`` (the returned value, whether it is a tensor, it as a float when it is a
+        number, whether tensors of the list were replaced, which no longer are leaves that
+        require a gradient, which keep a non-zero ``.grad``); ``final``: the parameters'
+        values at the end.
     """
     params = [torch.tensor(float(value), dtype=torch.float64, requires_grad=True)
               for value in coef]
@@ -104,7 +105,8 @@ def autograd_steps(step: Callable, coef: np.ndarray, x: np.ndarray, y: np.ndarra
         loss = step(params, x_t, y_t, lr)
         number = isinstance(loss, float | int | np.floating) and not isinstance(loss, bool)
         calls.append({
-            "what": describe(loss), "loss": float(loss) if number else None,
+            "what": describe(loss), "tensor": isinstance(loss, torch.Tensor),
+            "loss": float(loss) if number else None,
             "replaced": len(params) != len(originals)
             or any(p is not q for p, q in zip(params, originals, strict=True)),
             "not_leaf": [i for i, p in enumerate(params) if not (p.is_leaf and p.requires_grad)],

@@ -178,7 +178,7 @@ def check_autograd_step(student_step: Callable, cases: Iterable[tuple[Array, Arr
 
 
 def _check_after_step(report: dict, where: str) -> None:
-    if report["what"].startswith("a tensor"):
+    if report["tensor"]:
         _fail(f"{where} returned {report['what']}; return a Python float", "loss.item()")
     if report["loss"] is None:
         _fail(f"{where} returned {report['what']}; expected the loss as a float")
