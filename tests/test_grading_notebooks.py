@@ -14,8 +14,10 @@ from nncourse.autograde.feedback import HideHiddenTests
 from nncourse.autograde.notebook import (
     GradedCell,
     NotebookError,
+    checksum,
     graded_cells,
     read_notebook,
+    read_notebook_json,
     solution_cells,
 )
 from nncourse.autograde.release import (
@@ -76,6 +78,45 @@ def test_read_notebook(tmp_path: Path) -> None:
     (tmp_path / "toy.py").write_text("print(1)")
     with pytest.raises(NotebookError, match="not a Jupyter notebook"):
         read_notebook(tmp_path / "toy.py")
+
+
+@pytest.mark.parametrize("broken, reason", [
+    ('{"cells": [], "nbformat": 4', "not a valid Jupyter notebook"),
+    ('[1, 2]', "no nbformat 4 notebook"),
+    ('{"nbformat": 4, "cells": {}}', "'cells' is not a list"),
+    ('{"nbformat": 4, "cells": [{"cell_type": "python", "source": ""}]}', "cell 1 has no valid"),
+    ('{"nbformat": 4, "cells": [{"cell_type": "code", "source": 3}]}', "cell 1 has no text"),
+    ('{"nbformat": 4, "cells": [{"cell_type": "code", "source": "", "metadata": []}]}',
+     "cell 1 has malformed metadata"),
+])
+def test_read_notebook_json_refuses_what_it_cannot_run(tmp_path: Path, broken: str,
+                                                       reason: str) -> None:
+    path = tmp_path / "broken.ipynb"
+    path.write_text(broken)
+    with pytest.raises(NotebookError, match=reason):
+        read_notebook_json(path)
+
+
+def test_read_notebook_json_reads_what_nbformat_reads(tmp_path: Path) -> None:
+    path = tmp_path / "toy.ipynb"
+    nbformat.write(toy_notebook(), path)
+    light, full = read_notebook_json(path), read_notebook(path)
+    assert [cell["source"] for cell in light["cells"]] == [cell.source for cell in full.cells]
+    assert [cell["metadata"] for cell in light["cells"]] == [cell.metadata for cell in full.cells]
+    nbformat.write(nbformat.v4.downgrade(toy_notebook()), path)  # nbformat 3: converted
+    assert len(read_notebook_json(path)["cells"]) == 4
+
+
+def test_checksum_is_nbgraders() -> None:
+    from nbgrader.utils import compute_checksum, is_grade, is_locked, is_solution
+
+    cells = [cell for folder in ("solutions", "exercises")
+             for path in sorted((REPO / folder).glob("*/*.ipynb"))
+             for cell in read_notebook(path).cells
+             if is_grade(cell) or is_solution(cell) or is_locked(cell)]
+    cells += [cell for cell in toy_notebook().cells if "nbgrader" in cell.metadata]
+    assert len(cells) > 100
+    assert [checksum(cell) for cell in cells] == [compute_checksum(cell) for cell in cells]
 
 
 def test_feedback_hides_hidden_tests_and_their_tracebacks() -> None:

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from nncourse.autograde.kernels import KernelGone
 from nncourse.grading import wire
 
 SAFE_EXCEPTIONS = frozenset({
@@ -34,22 +35,6 @@ SAFE_EXCEPTIONS = frozenset({
 """Exceptions of the student's code that are raised here as the same built-in class."""
 GRACE_S = 10.0
 """Seconds past a call's deadline the grader waits for the kernel's own interruption."""
-
-
-class KernelGone(RuntimeError):
-    """The kernel stopped answering (it died, or ran past its deadline and ignored it).
-
-    Parameters
-    ----------
-    message : str
-        What happened.
-    timed_out : bool, default False
-        True when the kernel was alive but did not answer in time.
-    """
-
-    def __init__(self, message: str, *, timed_out: bool = False) -> None:
-        super().__init__(message)
-        self.timed_out = timed_out
 
 
 class StudentCodeError(Exception):

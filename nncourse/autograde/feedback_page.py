@@ -35,7 +35,8 @@ import logging
 import re
 from pathlib import Path
 
-from jinja2 import DictLoader, Environment
+from jinja2 import BytecodeCache, DictLoader, Environment
+from jinja2.bccache import Bucket
 from nbconvert.exporters import HTMLExporter
 from traitlets import Unicode, default
 
@@ -93,6 +94,29 @@ def inline_mathjax(path: str) -> str | None:
             f"<script>{source}</script>\n")
 
 
+class ProcessBytecodeCache(BytecodeCache):
+    """Compiled Jinja templates, kept in memory for the life of the process.
+
+    Each submission's feedback gets a fresh exporter, hence a fresh Jinja environment that
+    would parse and compile nbconvert's dozen templates again (a sixth of a second per page);
+    a grading worker writes hundreds of pages with the same templates. Jinja checks each
+    entry against its template's source, so an edited template is compiled anew.
+    """
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED_TEMPLATES = ProcessBytecodeCache()
+
+
 class FeedbackPage(HTMLExporter):
     """nbgrader's feedback exporter, whose pages carry MathJax instead of loading it.
 
@@ -111,5 +135,6 @@ class FeedbackPage(HTMLExporter):
 
     def _create_environment(self) -> Environment:
         environment = super()._create_environment()
+        environment.bytecode_cache = _COMPILED_TEMPLATES
         environment.globals[_GLOBAL] = inline_mathjax(self.mathjax_file) or _WITHOUT_MATHJAX
         return environment

@@ -38,7 +38,7 @@ from nncourse.autograde.course import (
     course_config,
     course_layout,
 )
-from nncourse.autograde.gradebook import course_id, ensure_in_gradebook
+from nncourse.autograde.gradebook import course_id, ensure_in_gradebook, share_engines
 from nncourse.autograde.notebook import NotebookError, is_test_cell, read_notebook
 from nncourse.autograde.release import venv_tools_on_path
 from nncourse.autograde.status import Outcome, Status, test_cell_outcome
@@ -198,6 +198,7 @@ def grade_submission(root: str, assignment: str, student: str, key: str, note: s
     from nncourse.autograde.execute import ReplayOutputs, RestoreCellMetadata, SandboxedExecute
 
     warnings.filterwarnings("ignore", module="nbgrader")  # its SQLAlchemy session chatter
+    share_engines()
     started = time.monotonic()
     course = Path(root)
     base = Record(student, key, Status.GRADED, note)
@@ -223,7 +224,6 @@ def grade_submission(root: str, assignment: str, student: str, key: str, note: s
         config.ReplayOutputs.folder = executed or ""
         config.Autograde.sanitize_preprocessors = [
             RestoreCellMetadata, *Autograde.class_traits()["sanitize_preprocessors"].default()]
-        config.SandboxedExecute.workdir = str(Path(scratch) / "work")
         config.SandboxedExecute.report_path = str(report_path)
         config.SandboxedExecute.memory_mb = options.memory_mb
         config.SandboxedExecute.submission_timeout = options.timeout

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # nbformat takes ~2 s to import: only reading a notebook pays for it
     from nbformat import NotebookNode
+
+
+CELL_TYPES = frozenset({"code", "markdown", "raw"})
 
 
 class NotebookError(ValueError):
@@ -53,12 +58,7 @@ def read_notebook(path: str | Path) -> NotebookNode:
     NotebookError
         When the file is not a readable Jupyter notebook.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no notebook at {path}: check the file name and the folder "
-                                "you are in")
-    if path.suffix != ".ipynb":
-        raise NotebookError(f"{path} is not a Jupyter notebook: give the .ipynb file")
+    path = _notebook_file(path)
     import nbformat
 
     try:
@@ -68,6 +68,92 @@ def read_notebook(path: str | Path) -> NotebookNode:
         reason = str(error).splitlines()[0]
         raise NotebookError(f"{path} is not a valid Jupyter notebook ({reason})") from error
     return notebook
+
+
+def read_notebook_json(path: str | Path) -> dict[str, Any]:
+    """Read a notebook as plain JSON, checking what running and checking it relies on.
+
+    The cheap reader of ``nncourse check``: nbformat's schema validation costs a second of
+    imports (jsonschema), this a few milliseconds. A notebook of another major version than
+    4 goes through :func:`read_notebook`, which converts it.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.ipynb`` file.
+
+    Returns
+    -------
+    dict
+        The notebook, each cell's ``source`` joined into one string.
+
+    Raises
+    ------
+    FileNotFoundError, NotebookError
+        As :func:`read_notebook`.
+    """
+    path = _notebook_file(path)
+    try:
+        notebook = json.loads(path.read_bytes().decode("utf-8"))
+    except ValueError as error:  # bad JSON, bad UTF-8
+        reason = str(error).splitlines()[0]
+        raise NotebookError(f"{path} is not a valid Jupyter notebook ({reason})") from error
+    if isinstance(notebook, dict) and notebook.get("nbformat") not in (4, None):
+        return read_notebook(path)
+    problem = _structure_problem(notebook)
+    if problem:
+        raise NotebookError(f"{path} is not a valid Jupyter notebook ({problem})")
+    for cell in notebook["cells"]:
+        if isinstance(cell["source"], list):
+            cell["source"] = "".join(cell["source"])
+        cell.setdefault("metadata", {})
+    return notebook
+
+
+def _structure_problem(notebook: Any) -> str | None:
+    """What makes ``notebook`` (parsed JSON) unusable as an nbformat 4 notebook, if anything."""
+    if not isinstance(notebook, dict) or notebook.get("nbformat") != 4:
+        return "no nbformat 4 notebook in the file"
+    if not isinstance(notebook.get("cells"), list):
+        return "'cells' is not a list"
+    for index, cell in enumerate(notebook["cells"]):
+        if not isinstance(cell, dict) or cell.get("cell_type") not in CELL_TYPES:
+            return f"cell {index + 1} has no valid cell_type"
+        source = cell.get("source")
+        if not (isinstance(source, str) or isinstance(source, list)
+                and all(isinstance(line, str) for line in source)):
+            return f"cell {index + 1} has no text source"
+        if not isinstance(cell.get("metadata", {}), dict):
+            return f"cell {index + 1} has malformed metadata"
+    return None
+
+
+def _notebook_file(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no notebook at {path}: check the file name and the folder "
+                                "you are in")
+    if path.suffix != ".ipynb":
+        raise NotebookError(f"{path} is not a Jupyter notebook: give the .ipynb file")
+    return path
+
+
+def checksum(cell: dict[str, Any]) -> str:
+    """nbgrader's checksum of a graded or locked cell (``nbgrader.utils.compute_checksum``).
+
+    Computed here so that the self-check need not import nbgrader (a second); a test keeps
+    the two equal.
+    """
+    meta = _nbgrader(cell)
+    grade, solution = meta.get("grade", False), meta.get("solution", False)
+    locked = False if solution else True if grade else meta.get("locked", False)
+    digest = hashlib.md5()  # noqa: S324 (nbgrader's choice: a change detector, not security)
+    for part in (cell["source"], cell["cell_type"], str(grade), str(solution), str(locked),
+                 meta["grade_id"]):
+        digest.update(part.encode("utf-8"))
+    if grade:
+        digest.update(str(float(meta["points"])).encode("utf-8"))
+    return digest.hexdigest()
 
 
 def _nbgrader(cell: NotebookNode) -> dict:
@@ -82,13 +168,13 @@ def grade_id(cell: NotebookNode) -> str | None:
 def is_test_cell(cell: NotebookNode) -> bool:
     """Whether ``cell`` is an autograded test cell (graded code that is not a solution)."""
     meta = _nbgrader(cell)
-    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
 
 
 def is_given_cell(cell: NotebookNode) -> bool:
     """Whether ``cell`` is code the instructor gives (locked, neither test nor answer)."""
     meta = _nbgrader(cell)
-    return (cell.cell_type == "code" and bool(meta.get("locked")) and not meta.get("grade")
+    return (cell.get("cell_type") == "code" and bool(meta.get("locked")) and not meta.get("grade")
             and not meta.get("solution"))
 
 
@@ -107,7 +193,7 @@ def graded_cells(notebook: NotebookNode) -> list[GradedCell]:
         (grade and solution, or task).
     """
     cells = []
-    for cell in notebook.cells:
+    for cell in notebook["cells"]:
         meta = _nbgrader(cell)
         if not (meta.get("grade") or meta.get("task")):
             continue
@@ -128,5 +214,5 @@ def solution_cells(notebook: NotebookNode) -> dict[str, NotebookNode]:
     -------
     dict of str to NotebookNode
     """
-    return {_nbgrader(cell)["grade_id"]: cell for cell in notebook.cells
+    return {_nbgrader(cell)["grade_id"]: cell for cell in notebook["cells"]
             if _nbgrader(cell).get("solution")}

@@ -97,6 +97,39 @@ def kernel_environment(workdir: Path, data_dir: str | None) -> dict[str, str]:
     return env
 
 
+def grading_spec(workdir: Path, memory_mb: int, data_dir: str | None) -> SandboxSpec:
+    """The sandbox of a kernel that runs a submission for grading.
+
+    Parameters
+    ----------
+    workdir : Path
+        Its working folder, HOME and socket folder (the only place it writes, with /tmp).
+    memory_mb : int
+        Its address-space limit, in MiB.
+    data_dir : str or None
+        The data sets' folder, readable in the sandbox and given as ``NNCOURSE_DATA``.
+    """
+    shared = (Path(data_dir).resolve(),) if data_dir else ()
+    return SandboxSpec(workdir, memory_mb, shared,
+                       kernel_environment(workdir, str(shared[0]) if shared else None))
+
+
+def self_check_spec(workdir: Path, folder: Path, memory_mb: int) -> SandboxSpec:
+    """A kernel for the students' self-check: their own machine, environment and folder.
+
+    Parameters
+    ----------
+    workdir : Path
+        Where its sockets live.
+    folder : Path
+        The notebook's folder, the kernel's working folder.
+    memory_mb : int
+        Its address-space limit, in MiB.
+    """
+    env = {**os.environ, "MPLBACKEND": "Agg", "NBGRADER_EXECUTION": "validate"}
+    return SandboxSpec(workdir, memory_mb, env=env, isolated=False, cwd=folder)
+
+
 KERNEL_VISIBLE = ("__init__.py", "datasets", "grading/__init__.py", "grading/asserts.py",
                   "grading/handwritten.py", "grading/wire.py", "grading/drivers.py",
                   "grading/checks.py",

@@ -1,6 +1,6 @@
 """The students' self-check: run a notebook's tests in a fresh kernel, report task by task.
 
-The notebook runs through the grader's own executor (:mod:`nncourse.autograde.execute`):
+The notebook runs through the grader's own executor (:mod:`nncourse.autograde.runner`):
 the student's cells in a fresh kernel, the test cells outside it. The verdict of each task
 comes from :func:`~nncourse.autograde.status.test_cell_outcome`, the rule ``nncourse grade``
 uses too; locked cells that were edited are named, as nbgrader's validator would.
@@ -8,18 +8,25 @@ uses too; locked cells that were edited are named, as nbgrader's validator would
 
 from __future__ import annotations
 
-import copy
 import os
 import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
-from nbformat import NotebookNode
-
-from nncourse.autograde.course import CELL_TIMEOUT_S
-from nncourse.autograde.notebook import grade_id, graded_cells, is_given_cell, read_notebook
+from nncourse.autograde import sandbox
+from nncourse.autograde.course import CELL_TIMEOUT_S, KERNEL_MEMORY_MB
+from nncourse.autograde.kernels import Kernel
+from nncourse.autograde.notebook import (
+    NotebookError,
+    checksum,
+    grade_id,
+    graded_cells,
+    is_given_cell,
+    read_notebook_json,
+)
+from nncourse.autograde.runner import RunOptions, run_notebook
 from nncourse.autograde.status import Outcome, test_cell_outcome
 
 _REASON_WIDTH = 72
@@ -107,13 +114,14 @@ def _first_line(text: str) -> str:
     return line if len(line) <= _REASON_WIDTH else line[: _REASON_WIDTH - 3] + "..."
 
 
-def task_results(executed: NotebookNode) -> list[TaskResult]:
+def task_results(executed: dict[str, Any]) -> list[TaskResult]:
     """Classify every graded cell of an executed notebook.
 
     Parameters
     ----------
-    executed : NotebookNode
-        The notebook after running all cells (outputs present).
+    executed : dict
+        The notebook after running all cells (outputs present); an ``nbformat.NotebookNode``
+        or the plain JSON.
 
     Returns
     -------
@@ -123,7 +131,7 @@ def task_results(executed: NotebookNode) -> list[TaskResult]:
     """
     graded = {cell.grade_id: cell for cell in graded_cells(executed)}
     results = []
-    for cell in executed.cells:
+    for cell in executed["cells"]:
         cell_id = grade_id(cell)
         if is_given_cell(cell) and any(output.get("output_type") == "error"
                                        for output in cell.get("outputs", [])):
@@ -140,35 +148,22 @@ def task_results(executed: NotebookNode) -> list[TaskResult]:
     return results
 
 
-def _edited_cells(notebook: NotebookNode) -> list[str]:
+def _edited_cells(notebook: dict[str, Any]) -> list[str]:
     """Problems nbgrader's validator would name: locked cells edited, cell types changed."""
-    from nbgrader.utils import compute_checksum, is_grade, is_locked, is_solution
-
     problems = []
-    for cell in notebook.cells:
+    for cell in notebook["cells"]:
         meta = cell.get("metadata", {}).get("nbgrader")
-        if not meta or not (is_grade(cell) or is_solution(cell) or is_locked(cell)):
+        if not meta or not (meta.get("grade") or meta.get("solution") or meta.get("locked")):
             continue
-        if meta.get("cell_type") and meta["cell_type"] != cell.cell_type:
-            problems.append(f"a {meta['cell_type']} cell was changed into a {cell.cell_type} "
-                            "cell; undo that (Edit > Undo, or copy your answers into a fresh "
-                            "copy)")
-        elif is_locked(cell) and "checksum" in meta and compute_checksum(cell) != meta["checksum"]:
+        if meta.get("cell_type") and meta["cell_type"] != cell["cell_type"]:
+            problems.append(f"a {meta['cell_type']} cell was changed into a "
+                            f"{cell['cell_type']} cell; undo that (Edit > Undo, or copy your "
+                            "answers into a fresh copy)")
+        elif (meta.get("grade") or meta.get("locked")) and not meta.get("solution") \
+                and "checksum" in meta and checksum(cell) != meta["checksum"]:
             problems.append(f"a test cell was edited (it starts with "
-                            f"{_first_line(cell.source)!r}); grading uses the original test")
+                            f"{_first_line(cell['source'])!r}); grading uses the original test")
     return problems
-
-
-def _execute(notebook: NotebookNode, folder: Path, timeout: int) -> NotebookNode:
-    """Run the notebook as ``nncourse grade`` does (tests outside the kernel), unsandboxed."""
-    from nncourse.autograde.execute import SandboxedExecute
-
-    with tempfile.TemporaryDirectory(prefix="nncourse-check-") as scratch:
-        executor = SandboxedExecute(timeout=timeout, workdir=scratch, isolated=False,
-                                    cwd=str(folder), submission_timeout=timeout * max(
-                                        1, len(notebook.cells)))
-        executed, _ = executor.preprocess(copy.deepcopy(notebook), {})
-    return executed
 
 
 def run_check(notebook: str | Path, *, timeout: int = CELL_TIMEOUT_S) -> CheckReport:
@@ -176,8 +171,8 @@ def run_check(notebook: str | Path, *, timeout: int = CELL_TIMEOUT_S) -> CheckRe
 
     The student's cells run in the kernel; the test cells run outside it and call the
     student's functions across the same boundary as ``nncourse grade`` (see
-    :mod:`nncourse.autograde.execute`), so a task passes here exactly when it would pass the
-    same tests when graded.
+    :mod:`nncourse.autograde.runner`), so a task passes here exactly when it would pass the
+    same tests when graded. The kernel starts first, and boots while the notebook is read.
 
     Parameters
     ----------
@@ -196,9 +191,20 @@ def run_check(notebook: str | Path, *, timeout: int = CELL_TIMEOUT_S) -> CheckRe
         When the file is missing or not a notebook.
     """
     path = Path(notebook).resolve()
-    original = read_notebook(path)
-    problems = _edited_cells(original)
-    executed = _execute(original, path.parent, timeout)
+    if not path.is_file():
+        read_notebook_json(path)  # raises the error that says what is wrong
+    with tempfile.TemporaryDirectory(prefix="nncourse-check-") as scratch:
+        workdir = Path(scratch)
+        kernel = Kernel(sandbox.self_check_spec(workdir, path.parent, KERNEL_MEMORY_MB))
+        try:
+            executed = read_notebook_json(path)
+        except NotebookError:
+            kernel.close()
+            raise
+        problems = _edited_cells(executed)
+        cells = executed["cells"]
+        run_notebook(cells, kernel, workdir,
+                     RunOptions(timeout, timeout * max(1, len(cells))))
     return CheckReport(path, task_results(executed), problems)
 
 
