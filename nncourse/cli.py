@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
+from nncourse.autograde import skip_slow_optional_imports
 from nncourse.autograde.course import CELL_TIMEOUT_S, KERNEL_MEMORY_MB, SUBMISSION_TIMEOUT_S
 from nncourse.autograde.notebook import NotebookError
 
@@ -157,6 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         0 success, 1 failing tasks, 2 usage error.
     """
     args = _parser().parse_args(argv)
+    skip_slow_optional_imports()
     run = {"check": _check, "release": _release, "grade": _grade, "report": _report}[args.command]
     try:
         return run(args)

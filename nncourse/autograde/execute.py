@@ -65,9 +65,9 @@ class SandboxedExecute(NbGraderPreprocessor):
         import nbformat
 
         limits = (self.memory_mb, self.data_dir or None)
-        kernel = _SPARE_KERNELS.take(limits)
+        kernel = SPARE_KERNELS.take(limits)
         if self.start_ahead:
-            _SPARE_KERNELS.start(limits)
+            SPARE_KERNELS.start(limits)
         workdir = kernel.spec.workdir
         try:
             self._copy_assignment_files(resources, workdir)
@@ -157,11 +157,13 @@ def _discard(kernel: Kernel) -> None:
     shutil.rmtree(kernel.spec.workdir, ignore_errors=True)
 
 
-_SPARE_KERNELS = SpareKernels()
+SPARE_KERNELS = SpareKernels()
+"""This process's spare kernels."""
 
 
 class RestoreCellMetadata(NbGraderPreprocessor):
-    """Give every cell back the nbgrader metadata of the assignment's source.
+    """Give every cell back the nbgrader metadata of the assignment's source, and the
+    instructor's given cells back to the notebook.
 
     nbgrader's ``OverwriteCells`` restores a cell's source, points and lock, but not whether
     it is a test, an answer or a task; a student who flips one of those flags, or renames a
@@ -170,17 +172,26 @@ class RestoreCellMetadata(NbGraderPreprocessor):
     and schema version of each known cell from the gradebook and strips nbgrader metadata
     that is malformed or has an unknown grade id (a test cell renamed that way counts as
     deleted, and nbgrader puts it back).
+
+    A given cell (the setup cell, a helper: locked, neither test nor answer) that is missing,
+    deleted or made unrecognisable, is put back from the gradebook after the cell that comes
+    before it in the source. nbgrader only puts back tests; without its given cells the
+    grader's namespace would lack the setup's names (``assert_close``, ``Checks``), and the
+    tests would borrow the student's versions of them from the kernel.
     """
 
     def preprocess(self, nb: NotebookNode, resources: Any) -> tuple[NotebookNode, Any]:
         info = resources["nbgrader"]
         with Gradebook(info["db_url"]) as gradebook:
             source = gradebook.find_notebook(info["notebook"], info["assignment"])
+            order = [cell.name for cell in source.source_cells]
             locked = {cell.name: cell.locked for cell in source.source_cells}
             points = {cell.name: cell.max_score for cell in source.grade_cells}
             points |= {cell.name: cell.max_score for cell in source.task_cells}
             tasks = {cell.name for cell in source.task_cells}
             solutions = {cell.name for cell in source.solution_cells}
+            given = {cell.name: _given_cell(cell) for cell in source.source_cells
+                     if cell.locked and cell.name not in points and cell.name not in solutions}
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader")
             if meta is None:
@@ -195,7 +206,29 @@ class RestoreCellMetadata(NbGraderPreprocessor):
                 meta["points"] = points[name]
             else:
                 meta.pop("points", None)
+        _put_back(nb, order, given)
         return nb, resources
+
+
+def _given_cell(cell: Any) -> NotebookNode:
+    """A notebook cell made from the gradebook's record of a given (locked) source cell."""
+    from nbformat.v4 import new_code_cell, new_markdown_cell
+
+    meta = {"nbgrader": {"grade": False, "solution": False, "task": False, "locked": True,
+                         "grade_id": cell.name, "checksum": cell.checksum,
+                         "schema_version": SCHEMA_VERSION}}
+    make = new_code_cell if cell.cell_type == "code" else new_markdown_cell
+    return make(cell.source, metadata=meta)
+
+
+def _put_back(nb: NotebookNode, order: list[str], given: dict[str, NotebookNode]) -> None:
+    """Insert each given cell the notebook lacks after the source cell that precedes it."""
+    for name, cell in given.items():
+        present = [grade_id(other) for other in nb.cells]
+        if name in present:
+            continue
+        before = [other for other in order[: order.index(name)] if other in present]
+        nb.cells.insert(present.index(before[-1]) + 1 if before else 0, cell)
 
 
 class ReplayOutputs(NbGraderPreprocessor):

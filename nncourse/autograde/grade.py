@@ -16,7 +16,9 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
+import multiprocessing.util
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -28,8 +30,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
+from nncourse.autograde import skip_slow_optional_imports
 from nncourse.autograde.course import (
     GRADES_DIR,
     KERNEL_MEMORY_MB,
@@ -190,6 +191,8 @@ def grade_submission(root: str, assignment: str, student: str, key: str, note: s
     -------
     Record
     """
+    skip_slow_optional_imports()  # a grading worker: before nbformat is first imported
+    import nbformat
     from nbgrader.converters import Autograde, GenerateFeedback
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.preprocessors import Execute
@@ -270,7 +273,7 @@ def _last_error(result: dict[str, Any]) -> str:
 
 
 def _exit_with_parent(parent: int) -> None:
-    """Worker initializer: end the worker once the grading command is gone (e.g. killed).
+    """End this worker once the grading command is gone (e.g. killed).
 
     Otherwise a worker outlives a killed ``nncourse grade`` for good, waiting for work.
     """
@@ -280,6 +283,35 @@ def _exit_with_parent(parent: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="nncourse-exit-with-parent", daemon=True).start()
+
+
+def _start_worker(parent: int, memory_mb: int) -> None:
+    """Worker initializer: exit with the parent, and start the first submission's kernel.
+
+    The worker's kernels are stopped when it ends (see
+    :class:`~nncourse.autograde.execute.SpareKernels`).
+    """
+    from nncourse.autograde.execute import SPARE_KERNELS
+
+    _exit_with_parent(parent)
+    multiprocessing.util.Finalize(None, SPARE_KERNELS.close, exitpriority=10)
+    SPARE_KERNELS.start((memory_mb, os.environ.get("NNCOURSE_DATA") or None))
+
+
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """How grading workers start: forked on Linux, with the grading modules loaded first.
+
+    A worker that imports nbgrader, nbconvert and SQLAlchemy itself spends about two seconds
+    on it; forked from a process that has them, none. Elsewhere (macOS) forking a process
+    with these libraries is unsafe, and workers are spawned.
+    """
+    if sys.platform != "linux":
+        return multiprocessing.get_context("spawn")
+    import nbgrader.converters  # noqa: F401 (loaded once, here, for every worker)
+
+    import nncourse.autograde.execute
+    import nncourse.autograde.feedback_page  # noqa: F401
+    return multiprocessing.get_context("fork")
 
 
 def grade(root: str | Path, assignment: str, source: str | Path | None = None,
@@ -343,9 +375,11 @@ def grade(root: str | Path, assignment: str, source: str | Path | None = None,
 def _grade_locally(root: Path, assignment: str, todo: dict[str, str], notes: dict[str, str],
                    options: GradeOptions) -> Iterator[Record]:
     """Grade the ``todo`` students (student -> key) in ``options.jobs`` local processes."""
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=max(1, options.jobs), mp_context=context,
-                             initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
+    if not todo:
+        return
+    with ProcessPoolExecutor(max_workers=max(1, options.jobs), mp_context=_worker_context(),
+                             initializer=_start_worker,
+                             initargs=(os.getpid(), options.memory_mb)) as pool:
         futures = {pool.submit(grade_submission, str(root), assignment, student, key,
                                notes.get(student, ""), options): student
                    for student, key in todo.items()}
