@@ -7,6 +7,8 @@ The pieces chapter 8 builds and then reuses, each kept short enough to read in o
 - :class:`SmallCNN`      two convolution blocks and a linear classifier;
 - :func:`pick_device`    the GPU when there is one, else the CPU;
 - :func:`train_epoch`    ``zero_grad -> forward -> loss -> backward -> step`` over a loader;
+- :func:`train_epoch_accumulated`  the same with gradient accumulation: one step per group
+  of batches, as if on the group's union (exercise 8, task 6);
 - :func:`evaluate`       accuracy of a classifier over a loader, without gradients.
 
 This module needs PyTorch (``pip install nncourse[torch]``); the rest of nncourse does not.
@@ -183,6 +185,61 @@ def train_epoch(
         optimizer.step()
         losses.append(loss.item())
     return losses
+
+
+def train_epoch_accumulated(
+    model: nn.Module,
+    loader: DataLoader,
+    optimizer: torch.optim.Optimizer,
+    loss_fn: LossFn,
+    device: torch.device,
+    accumulate: int,
+) -> None:
+    """One pass over ``loader`` with gradient accumulation: one step per ``accumulate`` batches.
+
+    The batches are taken in groups of ``accumulate`` (the last group may have fewer, and the
+    last batch fewer samples). Each group gets one forward and backward pass per batch and then
+    one step of ``optimizer``, along the gradient of the mean loss over all the samples of the
+    group: the step one batch holding the whole group would take, with a fraction of the
+    memory. Each batch's mean loss is weighted by its share of the group's samples.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network, already on ``device``; put in training mode here.
+    loader : torch.utils.data.DataLoader
+        Yields ``(inputs, targets)`` batches.
+    optimizer : torch.optim.Optimizer
+        Built over ``model.parameters()``.
+    loss_fn : callable
+        ``loss_fn(outputs, targets)`` -> the batch's mean loss, e.g. ``nn.CrossEntropyLoss()``.
+    device : torch.device
+        Where each batch is moved before the forward pass.
+    accumulate : int
+        Batches per optimizer step, at least 1 (1 is :func:`train_epoch`).
+    """
+    if accumulate < 1:
+        raise ValueError(f"accumulate must be at least 1, got {accumulate}")
+    model.train()
+    optimizer.zero_grad()
+    batches = samples = 0  # in the current group
+
+    def step() -> None:
+        for parameter in model.parameters():
+            if parameter.grad is not None:
+                parameter.grad /= samples  # the sum of the samples' losses -> their mean
+        optimizer.step()
+        optimizer.zero_grad()
+
+    for inputs, targets in loader:
+        inputs, targets = inputs.to(device), targets.to(device)
+        (loss_fn(model(inputs), targets) * len(targets)).backward()  # the batch's summed loss
+        batches, samples = batches + 1, samples + len(targets)
+        if batches == accumulate:
+            step()
+            batches = samples = 0
+    if batches:
+        step()
 
 
 def evaluate(model: nn.Module, loader: DataLoader, device: torch.device) -> float:

@@ -3,9 +3,10 @@
 Each :class:`Submission` is the reference solution (or the blank student version) with some
 solution cells rewritten, optionally edited further (cells deleted, moved, metadata changed)
 or replaced by bytes that are no notebook at all. It says what grading must give: which
-autograded tasks score 0 (every other one keeps its full points), the status and words the
-reason must contain. Sources may name ``@COURSE@`` (the course folder on the grading host)
-and ``@MARKER@`` (a word unique to the test run), filled in when the files are written.
+autograded tasks score 0 and which keep a part of their points (every other one keeps its
+full points), the status and words the reason must contain. Sources may name ``@COURSE@``
+(the course folder on the grading host) and ``@MARKER@`` (a word unique to the test run),
+filled in when the files are written.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from nbformat import NotebookNode
 
 ASSIGNMENT = "ch02_loss_functions"
 TASKS = ("test_mean_squared_error", "test_mean_squared_error_grad", "test_mean_absolute_error",
-         "test_softmax", "test_cross_entropy_error")
+         "test_softmax", "test_cross_entropy_error", "test_softmax_cross_entropy_grad")
 """The autograded test cells, in notebook order."""
 ALL = frozenset(TASKS)
 SOLUTION_TEXT = "piecewise constant"
@@ -47,6 +48,8 @@ class Submission:
         The file's name in ``submitted/<student>/<assignment>/`` (the expected one by default).
     loses : frozenset of str
         Autograded tasks that must score 0.
+    partial : dict of str to float
+        Autograded tasks that must earn these points (some of their checks fail).
     status : str
         The record's status.
     reason : tuple of str
@@ -61,15 +64,18 @@ class Submission:
     loses: frozenset[str] = frozenset()
     status: str = "graded"
     reason: tuple[str, ...] = ()
+    partial: dict[str, float] = field(default_factory=dict)
 
 
 def case(student: str, loses: tuple[str, ...] | frozenset[str] = (), status: str = "graded",
          reason: tuple[str, ...] = (), edit: Callable[[NotebookNode], bytes | None] | None = None,
-         file_name: str | None = None, blank: bool = False, **cells: str) -> Submission:
+         file_name: str | None = None, blank: bool = False,
+         partial: dict[str, float] | None = None, **cells: str) -> Submission:
     """A :class:`Submission` whose cell sources are written indented below."""
     sources = {grade_id: dedent(source).strip() for grade_id, source in cells.items()}
     sources.setdefault("answer_accuracy", OWN_ANSWER)
-    return Submission(student, sources, blank, edit, file_name, frozenset(loses), status, reason)
+    return Submission(student, sources, blank, edit, file_name, frozenset(loses), status, reason,
+                      dict(partial or {}))
 
 
 def submission_bytes(submission: Submission, released: NotebookNode, solution: NotebookNode,
@@ -192,7 +198,9 @@ UNSHIFTED_SOFTMAX = """
         exponentials = np.exp(x)
         return exponentials / np.sum(exponentials, axis=-1, keepdims=True)
     """
-"""Passes the visible tests, overflows in the hidden ones."""
+"""Overflows on large scores: fails their check and the hidden one, keeps the other checks'."""
+UNSHIFTED = {"test_softmax": 1.5}
+"""What :data:`UNSHIFTED_SOFTMAX` earns: 3 of the 6 shares of 3 points."""
 IGNORES_DELTA = """
     def cross_entropy_error(y, t, delta=1e-7):
         y, t = np.asarray(y, dtype=float), np.asarray(t)
@@ -201,10 +209,12 @@ IGNORES_DELTA = """
         y, t = y.reshape(-1, y.shape[-1]), t.reshape(-1, y.shape[-1])
         return float(-np.sum(t * np.log(y + 1e-7)) / y.shape[0])
     """
-"""Passes the visible tests; a hidden one passes another delta."""
+"""Fails the checks that pass another delta (visible and hidden), keeps the other checks'."""
+IGNORED_DELTA = {"test_cross_entropy_error": 1.5}
+"""What :data:`IGNORES_DELTA` earns: 3 of the 6 shares of 3 points."""
 
-# Each wrong answer below would pass its test if the change to the tools it comes with took
-# effect (a comparison that always agrees, a reference replaced by the same mistake, errors
+# Each wrong answer below would earn more of its test if the change to the tools it comes with
+# took effect (a comparison that always agrees, a reference replaced by the same mistake, errors
 # that are never shown).
 PATCHES_TOOLS = {
     "mean_squared_error": code("""
@@ -369,14 +379,15 @@ SUBMISSIONS: list[Submission] = [
             """),
     # Test cells deleted, edited, moved, their points and flags changed: nbgrader's cells and
     # points count, the student's answers are graded as they are.
-    case("edits_test_cells", edit=edit_test_cells,
-         loses=("test_mean_squared_error", "test_softmax", "test_cross_entropy_error"),
-         mean_squared_error=WRONG_MSE, softmax=UNSHIFTED_SOFTMAX,
+    case("edits_test_cells", edit=edit_test_cells, loses=("test_mean_squared_error",),
+         partial=UNSHIFTED | IGNORED_DELTA, mean_squared_error=WRONG_MSE, softmax=UNSHIFTED_SOFTMAX,
          cross_entropy_error=IGNORES_DELTA),
-    case("changes_cell_flags", edit=change_cell_flags,
-         loses=("test_mean_absolute_error", "test_softmax"),
+    # The setup cell's flags are unreadable, so it runs as the student's code, in the kernel
+    # only: the tests' Checks is then the kernel's, which cannot be used across the boundary,
+    # and every task scores 0.
+    case("changes_cell_flags", edit=change_cell_flags, loses=ALL,
          mean_absolute_error=WRONG_MAE, softmax=UNSHIFTED_SOFTMAX),
-    case("renames_test_cell", edit=rename_test_cell, loses=("test_softmax",),
+    case("renames_test_cell", edit=rename_test_cell, partial=UNSHIFTED,
          softmax=UNSHIFTED_SOFTMAX),
     # Ending the kernel, or trying to.
     case("exits", status="crashed", reason=("the kernel stopped", "SystemExit"),
@@ -408,15 +419,19 @@ SUBMISSIONS: list[Submission] = [
                 return ctypes.string_at(0)
             """),
     # Changing the tools the tests trust, in the kernel: the tests run outside it.
-    case("patches_tools", loses=ALL - {"test_mean_absolute_error"}, **PATCHES_TOOLS),
-    case("patches_ipython", loses=ALL, **PATCHES_IPYTHON),
+    case("patches_tools", loses=ALL - set(UNSHIFTED) - set(IGNORED_DELTA) - {
+        "test_mean_absolute_error", "test_softmax_cross_entropy_grad"},
+        partial=UNSHIFTED | IGNORED_DELTA, **PATCHES_TOOLS),
+    case("patches_ipython", loses=ALL - set(UNSHIFTED) - {"test_softmax_cross_entropy_grad"},
+         partial=UNSHIFTED, **PATCHES_IPYTHON),
     # Reaching for the reference implementations, with right answers of its own.
     case("reads_reference", **READS_REFERENCE),
     # Reaching out of the sandbox, with right answers.
     case("escapes", **ESCAPES),
     # Limits: memory (that task fails) and time (the kernel is stopped).
     case("hogs_resources", status="timeout", reason=("ran longer than 20 s", "MemoryError"),
-         loses=("test_softmax", "test_cross_entropy_error"), softmax="""
+         loses=("test_softmax", "test_cross_entropy_error", "test_softmax_cross_entropy_grad"),
+         softmax="""
             def softmax(x):
                 hoard = np.ones(10_000_000_000, dtype=np.uint8)
                 return hoard[: np.size(x)].reshape(np.shape(x))

@@ -180,14 +180,17 @@ def test_every_submission_gets_one_row(graded: GradedClass) -> None:
 @pytest.mark.parametrize("submission", SUBMISSIONS, ids=lambda case: case.student)
 def test_grade_status_and_reason(graded: GradedClass, submission: Submission) -> None:
     row = graded.rows[submission.student]
-    expected = {task: 0.0 if task in submission.loses else POINTS[task] for task in TASKS}
+    expected = {task: 0.0 if task in submission.loses
+                else submission.partial.get(task, POINTS[task]) for task in TASKS}
     assert {task: float(row[task]) for task in TASKS} == expected, row["reason"]
     assert row["status"] == submission.status, row["reason"]
     assert float(row["max"]) == MAX_TOTAL
     assert float(row["total"]) == sum(expected.values())  # the hand-graded answer is pending
     for words in submission.reason:
         assert words in row["reason"], f"{words!r} not in {row['reason']!r}"
-    if not submission.reason and not submission.loses:
+    for task, points in submission.partial.items():
+        assert f"{task}: {points} points" in row["reason"], row["reason"]
+    if not submission.reason and not submission.loses and not submission.partial:
         assert row["reason"] == ""
 
 
@@ -291,7 +294,7 @@ def test_report_rewrites_the_same_csv(graded: GradedClass) -> None:
 # --- Resuming -------------------------------------------------------------------------------
 
 RESUMED = [case("ada"), case("bob", loses=tuple(TASKS), blank=True),
-           case("cy", loses=("test_softmax",), softmax="""
+           case("cy", partial={"test_softmax": 1.5}, softmax="""
                def softmax(x):
                    return np.exp(x) / np.sum(np.exp(x), axis=-1, keepdims=True)
                """)]
@@ -348,8 +351,8 @@ def test_a_killed_run_resumes_where_it_stopped(tmp_path: Path) -> None:
         f"{submission.student}.json" for submission in RESUMED]
     assert grades_csv(killed) == grades_csv(whole)
     rows = list(csv.DictReader(io.StringIO(grades_csv(whole))))
-    assert [(row["student"], row["total"]) for row in rows] == [("ada", "11"), ("bob", "0"),
-                                                                ("cy", "8")]
+    assert [(row["student"], row["total"]) for row in rows] == [("ada", "14"), ("bob", "0"),
+                                                                ("cy", "12.5")]
 
 
 def test_grade_cases_name_real_cells() -> None:
@@ -360,4 +363,6 @@ def test_grade_cases_name_real_cells() -> None:
     for submission in SUBMISSIONS:
         assert set(submission.cells) <= answers, submission.student
         assert submission.loses <= set(TASKS), submission.student
+        assert set(submission.partial) <= set(TASKS) - submission.loses, submission.student
+        assert all(0 < points < POINTS[task] for task, points in submission.partial.items())
         assert re.fullmatch(r"[a-z0-9_]+", submission.student)

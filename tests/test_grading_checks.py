@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from nncourse.grading import Checks
@@ -43,3 +44,50 @@ def test_points_and_weights_must_be_positive(points: float, weight: float) -> No
     with pytest.raises(ValueError, match="must be positive"):
         with Checks(points if points else 0)("x", weight=weight):
             pass
+
+
+def test_compare_makes_one_check_per_part(capsys) -> None:
+    def student(x):
+        return {"double": 2 * x, "square": x * x + 1}
+
+    def reference(x):
+        return {"double": 2 * x, "square": x * x}
+
+    check = Checks(points=3)
+    check.compare(student, reference, [(1.0,), (2.0,)],
+                  {"the double": "double", "the square": "square", "both": ("double", "square")},
+                  weight={"both": 2})
+    assert check.score() == pytest.approx(3 * 1 / 4)
+    printed = capsys.readouterr().out
+    assert "FAIL  the square: AssertionError: student(x=1)['square']" in printed
+    assert "ok    the double" in printed
+
+
+def test_compare_fails_every_part_when_the_function_raises() -> None:
+    def student(x):
+        raise NotImplementedError
+
+    check = Checks(points=1)
+    check.compare(student, lambda x: (x, x), [(1.0,)], {"first": 0, "second": 1})
+    with pytest.raises(NotImplementedError):
+        check.score()
+
+
+def test_compare_can_check_that_the_arguments_are_left_alone(capsys) -> None:
+    def student(a):
+        total = a.sum()
+        a[0] = 5.0
+        return (total,)
+
+    check = Checks(points=2)
+    check.compare(student, lambda a: (a.sum(),), [(np.array([1.0, 2.0]),)], {"the sum": 0},
+                  unchanged="the argument is left alone")
+    assert check.score() == pytest.approx(1.0)
+    assert "changed its argument #1 in place" in capsys.readouterr().out
+
+
+def test_compare_names_a_missing_part() -> None:
+    check = Checks(points=1)
+    check.compare(lambda x: x, lambda x: (x, x), [(1.0,)], {"second": 1}, name="f")
+    with pytest.raises(AssertionError, match=r"f\(x=1\) returned float without the part \[1\]"):
+        check.score()

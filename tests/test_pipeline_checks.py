@@ -140,6 +140,72 @@ def test_check_train_epoch_names_the_mistake(student_fn, message: str) -> None:
         checks.check_train_epoch(student_fn, EPOCH_CASES)
 
 
+# --- Gradient accumulation (the debug task) -------------------------------------------------
+
+ACCUMULATE_CASES = [(7, 23, 4, 2, "sgd"), (8, 30, 8, 3, "momentum"), (9, 37, 5, 4, "adam")]
+
+
+def accumulate_zero_grad_every_batch(model, loader, optimizer, loss_fn, device, accumulate):
+    model.train()
+    for index, (inputs, targets) in enumerate(loader):
+        optimizer.zero_grad()
+        loss_fn(model(inputs), targets).backward()
+        if (index + 1) % accumulate == 0 or index + 1 == len(loader):
+            optimizer.step()
+
+
+def accumulate_divided_by_accumulate(model, loader, optimizer, loss_fn, device, accumulate):
+    """The usual shortcut: right only for groups of full, equal batches."""
+    model.train()
+    optimizer.zero_grad()
+    for index, (inputs, targets) in enumerate(loader):
+        (loss_fn(model(inputs), targets) / accumulate).backward()
+        if (index + 1) % accumulate == 0 or index + 1 == len(loader):
+            optimizer.step()
+            optimizer.zero_grad()
+
+
+def accumulate_one_big_batch(model, loader, optimizer, loss_fn, device, accumulate):
+    """Concatenates each group into one batch: the right steps, but one forward per group."""
+    model.train()
+    batches = list(loader)
+    for start in range(0, len(batches), accumulate):
+        inputs = torch.cat([x for x, _ in batches[start:start + accumulate]])
+        targets = torch.cat([t for _, t in batches[start:start + accumulate]])
+        optimizer.zero_grad()
+        loss_fn(model(inputs), targets).backward()
+        optimizer.step()
+
+
+def accumulate_pasted_train_epoch(model, loader, optimizer, loss_fn, device, accumulate):
+    """A plain training epoch pasted in: one step per batch, accumulate ignored."""
+    return good_epoch(model, loader, optimizer, loss_fn, device)
+
+
+def test_check_accumulated_epoch_passes_the_course_loop() -> None:
+    checks.check_accumulated_epoch(torch_pipeline.train_epoch_accumulated, ACCUMULATE_CASES)
+
+
+@pytest.mark.parametrize(("student_fn", "message"), [
+    (accumulate_zero_grad_every_batch, "the parameters after .*accumulate=2.* wrong value"),
+    (accumulate_divided_by_accumulate, "the parameters after .*accumulate=2.* wrong value"),
+    (accumulate_one_big_batch, "ran the model 3 times; expected one forward pass per batch, 6"),
+    (accumulate_pasted_train_epoch, "the parameters after"),
+])
+def test_check_accumulated_epoch_names_the_mistake(student_fn, message: str) -> None:
+    with pytest.raises(AssertionError, match=message):
+        checks.check_accumulated_epoch(student_fn, ACCUMULATE_CASES)
+
+
+def test_tiny_epoch_with_accumulation_and_adam() -> None:
+    x, t = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 2.0], [2.0, -1.0]]), np.array([0, 1, 2, 0])
+    run = checks.tiny_epoch(torch_pipeline.train_epoch_accumulated, x, t, batch_size=1,
+                            lr=0.1, optimizer="adam", accumulate=2)
+    assert run["result"] is None and len(run["calls"]) == 4
+    # two Adam steps from zero: every weight with a non-zero gradient moves by about 0.1 each
+    assert np.abs(run["state"]["0.bias"]).max() <= 0.2 + 1e-6
+
+
 # --- Evaluation -----------------------------------------------------------------------------
 
 def evaluate_without_eval_mode(model, loader, device):

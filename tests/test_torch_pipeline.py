@@ -8,7 +8,14 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from nncourse.torch_pipeline import ArrayDataset, SmallCNN, evaluate, pick_device, train_epoch
+from nncourse.torch_pipeline import (
+    ArrayDataset,
+    SmallCNN,
+    evaluate,
+    pick_device,
+    train_epoch,
+    train_epoch_accumulated,
+)
 
 CPU = torch.device("cpu")
 
@@ -120,6 +127,47 @@ def test_a_few_epochs_on_a_tiny_subset_reduce_the_loss():
               for _ in range(15)]
     assert epochs[-1] < 0.5 * epochs[0]
     assert model.training
+
+
+def _mlp_and_data(samples: int) -> tuple[nn.Module, ArrayDataset]:
+    torch.manual_seed(1)
+    model = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 3))
+    rng = np.random.default_rng(2)
+    return model, ArrayDataset(rng.normal(size=(samples, 6)), rng.integers(0, 3, size=samples))
+
+
+@pytest.mark.parametrize(("samples", "batch_size", "accumulate", "optimizer"), [
+    (23, 4, 2, "SGD"),    # groups of 8, 8 and 7 samples (a shorter last batch)
+    (30, 8, 3, "Adam"),   # a full group of 24, then a group of one batch of 6
+    (10, 3, 1, "SGD"),    # accumulate=1 is plain train_epoch
+])
+def test_accumulation_takes_the_steps_of_one_batch_per_group(samples, batch_size, accumulate,
+                                                              optimizer):
+    # oracle: train_epoch on a loader whose batches are the groups (same shuffled order)
+    runs = []
+    for size, epoch in [(batch_size, train_epoch_accumulated),
+                        (batch_size * accumulate, train_epoch)]:
+        model, data = _mlp_and_data(samples)
+        loader = DataLoader(data, batch_size=size, shuffle=True,
+                            generator=torch.Generator().manual_seed(3))
+        optim = getattr(torch.optim, optimizer)(model.parameters(), lr=0.1)
+        args = (accumulate,) if epoch is train_epoch_accumulated else ()
+        epoch(model, loader, optim, nn.CrossEntropyLoss(), CPU, *args)
+        runs.append(model.state_dict())
+    for name, value in runs[1].items():
+        torch.testing.assert_close(runs[0][name], value, rtol=1e-5, atol=1e-6)
+
+
+def test_accumulation_runs_one_forward_pass_per_batch_and_checks_accumulate():
+    model, data = _mlp_and_data(7)
+    calls = []
+    model.register_forward_hook(lambda module, inputs, output: calls.append(len(inputs[0])))
+    optim = torch.optim.SGD(model.parameters(), lr=0.1)
+    train_epoch_accumulated(model.eval(), DataLoader(data, batch_size=2), optim,
+                            nn.CrossEntropyLoss(), CPU, 3)
+    assert calls == [2, 2, 2, 1] and model.training
+    with pytest.raises(ValueError, match="accumulate"):
+        train_epoch_accumulated(model, DataLoader(data), optim, nn.CrossEntropyLoss(), CPU, 0)
 
 
 def test_evaluate_counts_argmax_hits_in_eval_mode():

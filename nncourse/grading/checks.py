@@ -23,9 +23,23 @@ passed 1 of 2 checks:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import copy
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
+
+from nncourse.grading.asserts import (
+    Case,
+    _as_call,
+    _check_unchanged,
+    _describe_call,
+    _quietly,
+    assert_close,
+)
+
+Part = int | str | tuple[int | str, ...]
+"""Which part of a result a check compares: an index or key, or a tuple of several."""
 
 
 @dataclass
@@ -64,6 +78,82 @@ class Checks:
             self.results.append(_Result(name, weight, error))
         else:
             self.results.append(_Result(name, weight, None))
+
+    def compare(self, student_fn: Callable, reference_fn: Callable, cases: Iterable[Case],
+                parts: Mapping[str, Part], *, name: str | None = None, rtol: float = 1e-7,
+                atol: float = 1e-12, hint: str | None = None,
+                weight: float | Mapping[str, float] = 1.0, unchanged: str | None = None) -> None:
+        """Compare a function with a reference on every case, one check per part of the result.
+
+        :func:`~nncourse.grading.check_function` with partial credit: every case runs once on
+        each side (each with its own deep copy of the arguments), then each part of the results
+        (an entry of a returned tuple or dict) is its own check over all the cases. A case
+        where the student's function raises fails every part with that error.
+
+        Parameters
+        ----------
+        student_fn, reference_fn : callable
+            The function under test and the trusted implementation.
+        cases : iterable of tuple or dict
+            Positional arguments (a tuple) or keyword arguments (a dict) of each call.
+        parts : mapping of str to int, str or tuple of them
+            Check name -> the index or key of the result it compares, or a tuple of several.
+        name : str, optional
+            The function's name in messages; ``student_fn.__name__`` by default.
+        rtol, atol : float
+            Tolerances of the comparison (:func:`~nncourse.grading.assert_close`).
+        hint : str, optional
+            A line added to a failure's message.
+        weight : float or mapping of str to float, default 1.0
+            The weight of every part's check, or of each by its name (1 when not named).
+        unchanged : str, optional
+            The name of one more check: the student's function left its arguments as they were.
+
+        Examples
+        --------
+        >>> check = Checks(points=2)
+        >>> check.compare(lambda x: (x, 2 * x), lambda x: (x, 3 * x), [(1.0,), (2.0,)],
+        ...               {"the first value": 0, "the second value": 1}, name="pair")
+        >>> check.score()
+        passed 1 of 2 checks:
+          ok    the first value
+          FAIL  the second value: AssertionError: pair(x=1)[1]: wrong value (largest difference 1)
+        1.0
+        """
+        name = name or getattr(student_fn, "__name__", "the function")
+        runs = []
+        for case in cases:
+            args, kwargs = _as_call(case)
+            call = _describe_call(student_fn, name, args, kwargs)
+            expected = _quietly(reference_fn, *copy.deepcopy((args, kwargs)))
+            student_args, student_kwargs = copy.deepcopy((args, kwargs))
+            try:
+                got: Any = _quietly(student_fn, student_args, student_kwargs)
+            except Exception as error:  # noqa: BLE001 (fails every part below)
+                got = error
+            runs.append((call, got, expected, (student_args, student_kwargs), (args, kwargs)))
+        for label, part in parts.items():
+            keys = part if isinstance(part, tuple) else (part,)
+            share = weight.get(label, 1.0) if isinstance(weight, Mapping) else weight
+            with self(label, weight=share):
+                for call, got, expected, _, _ in runs:
+                    if isinstance(got, Exception):
+                        raise got
+                    for key in keys:
+                        try:
+                            value = got[key]
+                        except (KeyError, IndexError, TypeError):
+                            raise AssertionError(
+                                f"{call} returned {type(got).__name__} without the part "
+                                f"[{key!r}]") from None
+                        assert_close(value, expected[key], rtol=rtol, atol=atol,
+                                     name=f"{call}[{key!r}]", hint=hint)
+        if unchanged is not None:
+            with self(unchanged):
+                for call, got, _, after, before in runs:
+                    if isinstance(got, Exception):
+                        raise got
+                    _check_unchanged(call, after, before)
 
     def score(self) -> float | None:
         """None when every check passed; else print the checks and return the points earned.

@@ -275,13 +275,15 @@ def _run(model: Any, result: Any) -> dict:
 
 
 def train_epoch_run(train_epoch: Callable, model_spec: tuple, data: tuple, batch_size: int,
-                    shuffle_seed: int | None, optimizer: tuple, seed: int) -> dict:
+                    shuffle_seed: int | None, optimizer: tuple, seed: int,
+                    extra: tuple = ()) -> dict:
     """Give ``train_epoch(model, loader, optimizer, loss_fn, device)`` a fresh set-up, watch it.
 
     The model (built from ``model_spec``, see :func:`_model`) is wrapped in a recorder of
     its forward passes and left in evaluation mode, as an evaluation before would leave it;
     ``optimizer`` is ``(name, settings)`` with a name of :data:`OPTIMIZERS`; ``seed`` seeds
-    torch (the dropout masks) right before the call.
+    torch (the dropout masks) right before the call; ``extra`` holds further arguments after
+    ``device`` (e.g. ``(accumulate,)``).
 
     Returns
     -------
@@ -295,7 +297,8 @@ def train_epoch_run(train_epoch: Callable, model_spec: tuple, data: tuple, batch
     optim = getattr(torch.optim, OPTIMIZERS[name])(model.parameters(), **settings)
     loader = _loader(*data, batch_size, shuffle_seed)
     torch.manual_seed(seed)
-    result = train_epoch(model, loader, optim, nn.CrossEntropyLoss(), torch.device("cpu"))
+    result = train_epoch(model, loader, optim, nn.CrossEntropyLoss(), torch.device("cpu"),
+                         *extra)
     return _run(model, result)
 
 

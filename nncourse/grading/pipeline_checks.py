@@ -190,23 +190,76 @@ def check_train_epoch(student_fn: Callable, cases: Iterable[tuple[int, int, int,
     """
     name = getattr(student_fn, "__name__", "train_epoch")
     for seed, samples, batch_size, optimizer in cases:
-        setup = (("mlp", seed, 0.2), small_data(seed, samples), batch_size, seed,
-                 OPTIMIZERS[optimizer], seed)
         call = (f"{name}(model, loader, optimizer, loss_fn, device) with {samples} samples in "
                 f"batches of {batch_size} and optimizer {optimizer!r}")
-        got = beside(student_fn, "train_epoch_run", *setup)
-        expected = beside(_course_epoch, "train_epoch_run", *setup)
+        got, expected = _epochs_beside(student_fn, _course_epoch, seed, samples, batch_size,
+                                       optimizer, (), call, rtol=rtol, atol=atol,
+                                       hint="for every batch: optimizer.zero_grad() (backward() "
+                                            "adds to .grad), forward, loss, loss.backward(), "
+                                            "optimizer.step()")
         mean_loss = _as_float(got, call, "return the mean of the batch losses, e.g. "
                               "sum(losses) / len(losses) with losses.append(loss.item())")
-        assert_forward_modes(got["calls"], training=True, name=call,
-                             batches=len(expected["calls"]))
-        assert_close(got["state"], expected["state"], rtol=rtol, atol=atol,
-                     name=f"the parameters after {call}",
-                     hint="for every batch: optimizer.zero_grad() (backward() adds to .grad), "
-                          "forward, loss, loss.backward(), optimizer.step()")
         assert_close(mean_loss, expected["result"], rtol=rtol, atol=atol, name=call,
                      hint="return the mean of the batch losses, each batch counted once, each "
                           "computed before that batch's step")
+
+
+def check_accumulated_epoch(student_fn: Callable,
+                            cases: Iterable[tuple[int, int, int, int, str]], *,
+                            rtol: float = 1e-5, atol: float = 1e-7) -> None:
+    """Compare a student's epoch with gradient accumulation with the course's, side by side.
+
+    As :func:`check_train_epoch`, with
+    :func:`nncourse.torch_pipeline.train_epoch_accumulated` as the reference and
+    ``accumulate`` passed after ``device``: the function must run one forward pass per batch,
+    in training mode, and leave the parameters where one optimizer step per group of
+    ``accumulate`` batches, along the mean loss over the group's samples, leaves them. What
+    it returns is not checked.
+
+    Parameters
+    ----------
+    student_fn : callable
+        ``student_fn(model, loader, optimizer, loss_fn, device, accumulate)``.
+    cases : iterable of (seed, samples, batch_size, accumulate, optimizer)
+        ``optimizer`` is a key of :data:`OPTIMIZERS`; use sizes that leave a shorter last
+        batch and a last group of fewer batches.
+    rtol, atol : float
+        Tolerances of the comparison.
+
+    Raises
+    ------
+    AssertionError
+        Naming the case and what differs: the mode, the number of forward passes, or the
+        parameters.
+    """
+    name = getattr(student_fn, "__name__", "train_epoch_accumulated")
+    for seed, samples, batch_size, accumulate, optimizer in cases:
+        call = (f"{name}(model, loader, optimizer, loss_fn, device, accumulate={accumulate}) "
+                f"with {samples} samples in batches of {batch_size} and optimizer {optimizer!r}")
+        _epochs_beside(student_fn, torch_pipeline.train_epoch_accumulated, seed, samples,
+                       batch_size, optimizer, (accumulate,), call, rtol=rtol, atol=atol,
+                       hint="one optimizer step per group of batches, the last group too, "
+                            "along the mean loss over all the samples of the group")
+
+
+def _epochs_beside(student_fn: Callable, reference_fn: Callable, seed: int, samples: int,
+                   batch_size: int, optimizer: str, extra: tuple, call: str, *, rtol: float,
+                   atol: float, hint: str) -> tuple[dict, dict]:
+    """Run a training epoch of the student's and the reference's on one set-up; compare them.
+
+    The set-up: :func:`small_mlp` with dropout 0.2 left in evaluation mode, a loader over
+    :func:`small_data` shuffled by a generator seeded with ``seed``, a fresh optimizer of
+    :data:`OPTIMIZERS`, and ``seed`` for the dropout masks. Checks the forward passes' modes
+    and number and the parameters afterwards; returns both runs' reports.
+    """
+    setup = (("mlp", seed, 0.2), small_data(seed, samples), batch_size, seed,
+             OPTIMIZERS[optimizer], seed, extra)
+    got = beside(student_fn, "train_epoch_run", *setup)
+    expected = beside(reference_fn, "train_epoch_run", *setup)
+    assert_forward_modes(got["calls"], training=True, name=call, batches=len(expected["calls"]))
+    assert_close(got["state"], expected["state"], rtol=rtol, atol=atol,
+                 name=f"the parameters after {call}", hint=hint)
+    return got, expected
 
 
 def _course_epoch(*args: Any) -> float:
@@ -252,11 +305,14 @@ def check_evaluate(student_fn: Callable, cases: Iterable[tuple[int, int, int]]) 
                           "the correct answers and the samples over all batches, then divide")
 
 
-def tiny_epoch(student_fn: Callable, x: Any, t: Any, *, batch_size: int, lr: float) -> dict:
-    """Run ``student_fn`` as a training epoch of a zero-initialised linear layer, with SGD.
+def tiny_epoch(student_fn: Callable, x: Any, t: Any, *, batch_size: int, lr: float,
+               optimizer: str = "sgd", accumulate: int | None = None) -> dict:
+    """Run ``student_fn`` as a training epoch of a zero-initialised linear layer.
 
     The layer maps ``x``'s features to ``t``'s classes, starts with zero weights and biases in
-    evaluation mode, and is trained on ``(x, t)`` in batches of ``batch_size``, in order.
+    evaluation mode, and is trained on ``(x, t)`` in batches of ``batch_size``, in order, with
+    ``optimizer`` (``"sgd"`` or ``"adam"``, learning rate ``lr``). With ``accumulate``,
+    ``student_fn`` gets it as a sixth argument (gradient accumulation).
 
     Returns
     -------
@@ -268,8 +324,9 @@ def tiny_epoch(student_fn: Callable, x: Any, t: Any, *, batch_size: int, lr: flo
     x, t = np.asarray(x, dtype=np.float32), np.asarray(t, dtype=np.int64)
     classes = int(t.max()) + 1
     zeros = (np.zeros((classes, x.shape[1])), np.zeros(classes))
+    extra = () if accumulate is None else (int(accumulate),)
     return beside(student_fn, "train_epoch_run", ("linear", *zeros, 0.0), (x, t), batch_size,
-                  None, ("sgd", {"lr": lr}), 0)
+                  None, (optimizer, {"lr": lr}), 0, extra)
 
 
 def tiny_evaluation(student_fn: Callable, weight: Any, x: Any, t: Any, *,

@@ -163,10 +163,9 @@ def check_autograd_step(student_step: Callable, cases: Iterable[tuple[Array, Arr
     """
     for coef, x, y, lr in cases:
         where = f"autograd_step with coefficients {short_repr(np.asarray(coef))}, lr={lr}"
-        run = beside(student_step, "autograd_steps", np.asarray(coef, dtype=np.float64),
-                     np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), lr, steps)
+        run = autograd_run(student_step, coef, x, y, lr, steps)
         for call, report in enumerate(run["calls"], start=1):
-            _check_after_step(report, f"{where}, call {call}")
+            assert_step_report(report, f"{where}, call {call}")
         expected_losses, expected_coef = polynomial_descent(coef, x, y, lr, steps)
         assert_close(np.array([report["loss"] for report in run["calls"]]), expected_losses,
                      rtol=rtol, atol=atol, name=f"the losses returned by {steps} calls of {where}",
@@ -177,7 +176,40 @@ def check_autograd_step(student_step: Callable, cases: Iterable[tuple[Array, Arr
                      hint="p -= lr * p.grad inside `with torch.no_grad():`, then reset p.grad")
 
 
-def _check_after_step(report: dict, where: str) -> None:
+def autograd_run(student_step: Callable, coef: Any, x: Any, y: Any, lr: float,
+                 steps: int) -> dict:
+    """Call ``student_step(params, x, y, lr)`` ``steps`` times where it lives; report each call.
+
+    ``params`` is a list of 0-d float64 tensors with ``requires_grad=True`` holding ``coef``,
+    and ``x``, ``y`` float64 tensors (see :func:`~nncourse.grading.drivers.autograd_steps`).
+
+    Returns
+    -------
+    dict
+        ``calls``: per call ``what``, ``tensor``, ``loss`` (the returned float, or None),
+        ``replaced``, ``not_leaf`` and ``grad_left``; ``final``: the coefficients at the end.
+    """
+    return beside(student_step, "autograd_steps", np.asarray(coef, dtype=np.float64),
+                  np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), lr, steps)
+
+
+def assert_step_report(report: dict, where: str, *, reset: bool = True) -> None:
+    """Check one call of :func:`autograd_run`: a float returned, the tensors updated in place.
+
+    Parameters
+    ----------
+    report : dict
+        One entry of ``autograd_run(...)["calls"]``.
+    where : str
+        The call, as the message names it.
+    reset : bool, default True
+        Also require every ``.grad`` to be None or zero after the call.
+
+    Raises
+    ------
+    AssertionError
+        Saying what the call returned or did wrong, with a hint.
+    """
     if report["tensor"]:
         _fail(f"{where} returned {report['what']}; return a Python float", "loss.item()")
     if report["loss"] is None:
@@ -188,7 +220,7 @@ def _check_after_step(report: dict, where: str) -> None:
               "leaf that autograd fills")
     for index in report["not_leaf"]:
         _fail(f"{where}: params[{index}] no longer requires a gradient")
-    for index in report["grad_left"]:
+    for index in report["grad_left"] if reset else ():
         _fail(f"{where}: params[{index}].grad is not zero after the step",
               "reset the gradients after the update (p.grad = None or p.grad.zero_())")
 
@@ -225,17 +257,46 @@ def check_torch_loss(student_loss: Callable, reference_loss: Callable,
     name = name or getattr(student_loss, "__name__", "the loss")
     for prediction, target in cases:
         call = f"{name}({short_repr(np.asarray(prediction))}, {short_repr(np.asarray(target))})"
-        got_value, got_grad = _value_and_grad(student_loss, prediction, target, call)
-        want_value, want_grad = _value_and_grad(reference_loss, prediction, target, "reference")
+        got_value, got_grad = value_and_grad(student_loss, prediction, target, call)
+        want_value, want_grad = value_and_grad(reference_loss, prediction, target, "reference")
         assert_close(got_value, want_value, rtol=rtol, atol=atol, name=call)
         assert_close(got_grad, want_grad, rtol=rtol, atol=atol,
                      name=f"the gradient of {call} w.r.t. the prediction")
 
 
-def _value_and_grad(loss_fn: Callable, prediction: Array, target: Array, call: str
-                    ) -> tuple[float, Array]:
-    report = beside(loss_fn, "loss_value_and_grad", np.asarray(prediction, dtype=np.float64),
-                    np.asarray(target, dtype=np.float64))
+def value_and_grad(loss_fn: Callable, prediction: Any, target: Any,
+                   call: str | None = None) -> tuple[float, Array]:
+    """A loss's value and its gradient w.r.t. the prediction, by autograd where it lives.
+
+    ``prediction`` becomes a float64 tensor with ``requires_grad=True`` and ``target`` a
+    float64 tensor; ``loss_fn(prediction, target)`` must return a one-element tensor that
+    autograd can differentiate (see :func:`~nncourse.grading.drivers.loss_value_and_grad`).
+
+    Parameters
+    ----------
+    loss_fn : callable
+        ``loss_fn(prediction, target)``.
+    prediction, target : array_like
+        Of the same shape.
+    call : str, optional
+        How messages name the call; ``loss_fn(prediction, target)`` with the values by default.
+
+    Returns
+    -------
+    value : float
+    grad : ndarray shaped like ``prediction``
+
+    Raises
+    ------
+    AssertionError
+        When the result is not a tensor holding one number, or autograd cannot differentiate it.
+    """
+    prediction = np.asarray(prediction, dtype=np.float64)
+    target = np.asarray(target, dtype=np.float64)
+    if call is None:
+        name = getattr(loss_fn, "__name__", "the loss")
+        call = f"{name}({short_repr(prediction)}, {short_repr(target)})"
+    report = beside(loss_fn, "loss_value_and_grad", prediction, target)
     if not report["tensor"]:
         _fail(f"{call} returned {report['what']}; expected a tensor holding one number",
               "compute with tensor operations and do not call .item() or .numpy()")

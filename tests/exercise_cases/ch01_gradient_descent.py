@@ -4,7 +4,8 @@ from exercise_cases import answer
 
 ANSWERS = [
     # The seed program's mistake: the gradient halved although the loss already has its ½.
-    answer("halved_gradient", ("test_plane_gradient_step", "test_train_until"),
+    # train_until inherits it; only its check that takes no step at all still passes.
+    answer("halved_gradient", ("test_plane_gradient_step",), partial={"test_train_until": 0.4},
            plane_gradient_step='''
         def plane_gradient_step(X, y, w1, w2, b, lr):
             errors = plane_predict(X, w1, w2, b) - y
@@ -13,8 +14,20 @@ ANSWERS = [
             grad_b = 0.5 * np.mean(errors)
             return w1 - lr * grad_w1, w2 - lr * grad_w2, b - lr * grad_b
         '''),
-    # Off by one: counts loss evaluations instead of gradient steps.
-    answer("counts_evaluations", ("test_train_until",), train_until='''
+    # Sums the errors instead of averaging them: right for a single point only. On block 1 the
+    # sum makes the step 36 times too long and train_until diverges; only its check that takes
+    # no step at all still passes.
+    answer("sums_instead_of_mean", (),
+           partial={"test_plane_gradient_step": 1.0, "test_train_until": 0.4},
+           plane_gradient_step='''
+        def plane_gradient_step(X, y, w1, w2, b, lr):
+            errors = plane_predict(X, w1, w2, b) - y
+            return (w1 - lr * np.sum(errors * X[:, 0]), w2 - lr * np.sum(errors * X[:, 1]),
+                    b - lr * np.sum(errors))
+        '''),
+    # Off by one: counts loss evaluations instead of gradient steps. Only the cap of max_steps
+    # comes out right.
+    answer("counts_evaluations", (), partial={"test_train_until": 0.4}, train_until='''
         def train_until(X, y, w1, w2, b, lr, threshold, max_steps=10_000):
             steps = 0
             while steps < max_steps:

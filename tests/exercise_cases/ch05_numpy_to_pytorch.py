@@ -3,8 +3,9 @@
 from exercise_cases import answer
 
 ANSWERS = [
-    # Averages instead of summing: PyTorch's default reduction, not the one asked for.
-    answer("mse_mean", ("test_sum_losses",), sum_losses='''
+    # Averages instead of summing: PyTorch's default reduction, not the one asked for. The L1
+    # loss's checks, visible and hidden, earn their shares (2 of 5).
+    answer("mse_mean", (), partial={"test_sum_losses": 0.8}, sum_losses='''
         def l1_loss_sum(prediction, target):
             return torch.sum(torch.abs(prediction - target))
 
@@ -12,16 +13,18 @@ ANSWERS = [
         def mse_loss_sum(prediction, target):
             return torch.mean((prediction - target) ** 2)
         '''),
-    # Drops the 2 of the derivative of the square.
-    answer("gradient_without_two", ("test_polynomial_loss_and_grad",),
+    # Drops the 2 of the derivative of the square: the losses and the gradient's shape earn
+    # their shares (3 of 6).
+    answer("gradient_without_two", (), partial={"test_polynomial_loss_and_grad": 1.5},
            polynomial_loss_and_grad='''
         def polynomial_loss_and_grad(coef, x, y):
             powers = x[:, None] ** np.arange(len(coef))
             error = powers @ coef - y
             return float(np.sum(error**2)), powers.T @ error
         '''),
-    # Never resets the gradients: the second step uses the sum of both.
-    answer("no_zero_grad", ("test_autograd_step",), autograd_step='''
+    # Never resets the gradients: the second step uses the sum of both. The first step is right
+    # and earns its share (1 of 4).
+    answer("no_zero_grad", (), partial={"test_autograd_step": 0.75}, autograd_step='''
         def autograd_step(params, x, y, lr):
             prediction = sum(p * x**k for k, p in enumerate(params))
             loss = torch.sum((prediction - y) ** 2)

@@ -21,9 +21,9 @@ ANSWERS = [
                     self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * grads[key] ** 2
                     params[key] -= self.lr * self.m[key] / (np.sqrt(self.v[key]) + self.eps)
         '''),
-    # Creates the buffers afresh at every call: plain SGD with the momentum forgotten (and
-    # wrong momentum counts in the race).
-    answer("momentum_buffer_forgotten", ("test_momentum",), partial={"test_race": 2.25},
+    # Creates the buffers afresh at every call: plain SGD with the momentum forgotten. Only the
+    # first step is right (1 of 6 shares), and the race's momentum counts are wrong.
+    answer("momentum_buffer_forgotten", (), partial={"test_momentum": 0.5, "test_race": 2.25},
            momentum='''
         class Momentum:
             def __init__(self, lr=1e-2, momentum=0.9):
@@ -34,6 +34,21 @@ ANSWERS = [
                 for key in params:
                     buffers[key] = self.momentum * buffers[key] + grads[key]
                     params[key] -= self.lr * buffers[key]
+        '''),
+    # RMSprop right, but with alpha=0.9 as its default: the steps with the given settings earn
+    # their shares (2 of 4); the defaults' checks fail, and so does the race, which uses them.
+    answer("rmsprop_default_alpha_0_9", (), partial={"test_rmsprop": 1.0, "test_race": 2.25},
+           rmsprop='''
+        class RMSprop:
+            def __init__(self, lr=1e-2, alpha=0.9, eps=1e-8):
+                self.lr, self.alpha, self.eps = lr, alpha, eps
+                self.averages = {}
+
+            def update(self, params, grads):
+                for key in params:
+                    r = self.averages.get(key, np.zeros_like(params[key]))
+                    self.averages[key] = self.alpha * r + (1 - self.alpha) * grads[key] ** 2
+                    params[key] -= self.lr * grads[key] / (np.sqrt(self.averages[key]) + self.eps)
         '''),
     # Inherits everything from the course's optimizers; the race runs them, so it is refused too.
     answer("calls_reference", ("test_momentum", "test_rmsprop", "test_race"), momentum='''
