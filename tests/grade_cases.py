@@ -133,6 +133,35 @@ def change_cell_flags(notebook: NotebookNode) -> None:
     _cell(notebook, "setup").metadata.nbgrader = "not a dict"
 
 
+def replace_setup(notebook: NotebookNode) -> None:
+    """Delete the setup cell; define test helpers that accept anything, without metadata."""
+    index = notebook.cells.index(_cell(notebook, "setup"))
+    notebook.cells[index] = nbformat.v4.new_code_cell(dedent("""
+        import numpy as np
+
+        def assert_close(*args, **kwargs):
+            pass
+
+        assert_shape = assert_written_by_hand = assert_close
+
+        class Checks:
+            def __init__(self, points):
+                self.points = points
+
+            def __call__(self, name, weight=1):
+                return self
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                return True
+
+            def score(self):
+                return self.points
+        """))
+
+
 def rename_test_cell(notebook: NotebookNode) -> None:
     """Give the softmax test another grade id."""
     _cell(notebook, "test_softmax").metadata.nbgrader["grade_id"] = "my_softmax_test"
@@ -382,11 +411,13 @@ SUBMISSIONS: list[Submission] = [
     case("edits_test_cells", edit=edit_test_cells, loses=("test_mean_squared_error",),
          partial=UNSHIFTED | IGNORED_DELTA, mean_squared_error=WRONG_MSE, softmax=UNSHIFTED_SOFTMAX,
          cross_entropy_error=IGNORES_DELTA),
-    # The setup cell's flags are unreadable, so it runs as the student's code, in the kernel
-    # only: the tests' Checks is then the kernel's, which cannot be used across the boundary,
-    # and every task scores 0.
-    case("changes_cell_flags", edit=change_cell_flags, loses=ALL,
-         mean_absolute_error=WRONG_MAE, softmax=UNSHIFTED_SOFTMAX),
+    # The setup cell's flags are unreadable: the grader puts the instructor's setup cell back
+    # from the gradebook, so the tests keep the grader's helpers.
+    case("changes_cell_flags", edit=change_cell_flags, loses=("test_mean_absolute_error",),
+         partial=UNSHIFTED, mean_absolute_error=WRONG_MAE, softmax=UNSHIFTED_SOFTMAX),
+    # The setup cell replaced by helpers that pass everything: tests never borrow them.
+    case("replaces_setup", edit=replace_setup, loses=("test_mean_absolute_error",),
+         partial=UNSHIFTED, mean_absolute_error=WRONG_MAE, softmax=UNSHIFTED_SOFTMAX),
     case("renames_test_cell", edit=rename_test_cell, partial=UNSHIFTED,
          softmax=UNSHIFTED_SOFTMAX),
     # Ending the kernel, or trying to.
