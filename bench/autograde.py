@@ -136,14 +136,46 @@ def describe_machine() -> str:
             f"{isolation()}; OMP_NUM_THREADS={tool_env()['OMP_NUM_THREADS']}")
 
 
-def compare(plain: Scores, ours: Scores) -> str:
-    """A line saying whether both graders gave every student the same scores."""
-    differing = sorted(student for student in plain.keys() | ours.keys()
-                       if plain.get(student) != ours.get(student))
-    if not differing:
-        return f"scores: identical for all {len(plain)} students (every graded cell)"
-    return (f"scores: DIFFER for {len(differing)} of {len(plain | ours)} students: "
-            + ", ".join(differing[:8]))
+def cells_with_stderr(course: Path, assignment: str) -> set[tuple[str, str]]:
+    """(student, grade id) of the test cells that wrote to stderr in ``course``'s grading.
+
+    nbgrader gives such a cell 0 points, whatever it checked; nncourse grades what the test
+    checks (the student's warnings are shown, not scored: docs/grading.md).
+    """
+    found = set()
+    for path in (course / "autograded").glob(f"*/{assignment}/*.ipynb"):
+        student = path.parts[-3]
+        for cell in nbformat.read(path, as_version=4).cells:
+            if any(output.get("output_type") == "stream" and output.get("name") == "stderr"
+                   for output in cell.get("outputs", [])):
+                found.add((student, cell.metadata.get("nbgrader", {}).get("grade_id")))
+    return found
+
+
+def compare(plain: Scores, ours: Scores, warned: set[tuple[str, str]]) -> str:
+    """A line saying whether both graders gave every student the same scores.
+
+    Cells in ``warned`` (the student's code wrote a warning to stderr during the test) are
+    counted apart: nbgrader scores them 0 on purpose, nncourse by what the test checked.
+    """
+    differing, by_warning = [], []
+    for student in sorted(plain.keys() | ours.keys()):
+        mine, theirs = ours.get(student, {}), plain.get(student, {})
+        cells = {cell for cell in mine.keys() | theirs.keys()
+                 if mine.get(cell) != theirs.get(cell)}
+        if cells - {cell for who, cell in warned if who == student}:
+            differing.append(student)
+        elif cells:
+            by_warning.append(student)
+    if differing:
+        return (f"scores: DIFFER for {len(differing)} of {len(plain | ours)} students: "
+                + ", ".join(differing[:8]))
+    line = f"scores: identical for all {len(plain)} students (every graded cell)"
+    if by_warning:
+        line = (f"scores: identical for all {len(plain)} students, except for the "
+                f"{len(by_warning)} whose code warned on stderr during a test: nbgrader "
+                "scores that test 0, nncourse by what it checked")
+    return line
 
 
 def one_round(template: Path, scratch: Path, assignment: str, jobs: int,
@@ -166,7 +198,8 @@ def one_round(template: Path, scratch: Path, assignment: str, jobs: int,
         "kernel": statistics.mean(record.kernel_seconds for record in records),
         "overhead": statistics.mean(record.seconds - record.kernel_seconds
                                     for record in records),
-        "scores": compare(read_scores(plain, assignment), read_scores(ours, assignment)),
+        "scores": compare(read_scores(plain, assignment), read_scores(ours, assignment),
+                          cells_with_stderr(plain, assignment)),
         "load": os.getloadavg()[0],
     }
 

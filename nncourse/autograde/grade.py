@@ -28,7 +28,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nncourse.autograde import skip_slow_optional_imports
 from nncourse.autograde.course import (
@@ -40,10 +40,19 @@ from nncourse.autograde.course import (
     course_layout,
 )
 from nncourse.autograde.gradebook import course_id, ensure_in_gradebook, share_engines
-from nncourse.autograde.notebook import NotebookError, is_test_cell, read_notebook
+from nncourse.autograde.notebook import (
+    NotebookError,
+    given_imports,
+    is_test_cell,
+    read_notebook,
+    read_notebook_json,
+)
 from nncourse.autograde.release import venv_tools_on_path
 from nncourse.autograde.status import Outcome, Status, test_cell_outcome
 from nncourse.autograde.submissions import expected_notebooks, import_submissions
+
+if TYPE_CHECKING:
+    from nncourse.autograde.execute import KernelKind
 
 
 @dataclass(frozen=True)
@@ -228,6 +237,7 @@ def grade_submission(root: str, assignment: str, student: str, key: str, note: s
         config.Autograde.sanitize_preprocessors = [
             RestoreCellMetadata, *Autograde.class_traits()["sanitize_preprocessors"].default()]
         config.SandboxedExecute.report_path = str(report_path)
+        config.SandboxedExecute.preload = list(preload_modules(layout, assignment))
         config.SandboxedExecute.memory_mb = options.memory_mb
         config.SandboxedExecute.submission_timeout = options.timeout
         config.HTMLExporter.template_name = "feedback"
@@ -285,17 +295,32 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="nncourse-exit-with-parent", daemon=True).start()
 
 
-def _start_worker(parent: int, memory_mb: int) -> None:
+def preload_modules(layout: Layout, assignment: str) -> tuple[str, ...]:
+    """Slow-to-import modules the assignment's given cells import, for the kernel template.
+
+    Only :data:`~nncourse.autograde.kernels.PRELOADABLE` modules: ones that start no thread
+    and keep no per-user state (caches, configuration folders) when imported.
+    """
+    imported = set()
+    for name in layout.notebooks(assignment):
+        imported |= given_imports(read_notebook_json(layout.source_dir(assignment)
+                                                     / f"{name}.ipynb"))
+    from nncourse.autograde.kernels import PRELOADABLE
+
+    return tuple(sorted(imported & PRELOADABLE))
+
+
+def _start_worker(parent: int, kind: KernelKind) -> None:
     """Worker initializer: exit with the parent, and start the first submission's kernel.
 
     The worker's kernels are stopped when it ends (see
-    :class:`~nncourse.autograde.execute.SpareKernels`).
+    :class:`~nncourse.autograde.execute.KernelSupply`).
     """
-    from nncourse.autograde.execute import SPARE_KERNELS
+    from nncourse.autograde.execute import KERNELS
 
     _exit_with_parent(parent)
-    multiprocessing.util.Finalize(None, SPARE_KERNELS.close, exitpriority=10)
-    SPARE_KERNELS.start((memory_mb, os.environ.get("NNCOURSE_DATA") or None))
+    multiprocessing.util.Finalize(None, KERNELS.close, exitpriority=10)
+    KERNELS.start(kind)
 
 
 def _worker_context() -> multiprocessing.context.BaseContext:
@@ -377,9 +402,14 @@ def _grade_locally(root: Path, assignment: str, todo: dict[str, str], notes: dic
     """Grade the ``todo`` students (student -> key) in ``options.jobs`` local processes."""
     if not todo:
         return
+    from nncourse.autograde.execute import KernelKind
+
+    kind = KernelKind(options.memory_mb, os.environ.get("NNCOURSE_DATA") or None,
+                      preload_modules(course_layout(root, course_config(root, options.db_url)),
+                                      assignment))
     with ProcessPoolExecutor(max_workers=max(1, options.jobs), mp_context=_worker_context(),
                              initializer=_start_worker,
-                             initargs=(os.getpid(), options.memory_mb)) as pool:
+                             initargs=(os.getpid(), kind)) as pool:
         futures = {pool.submit(grade_submission, str(root), assignment, student, key,
                                notes.get(student, ""), options): student
                    for student, key in todo.items()}

@@ -11,20 +11,26 @@ interpreter, IPython, ipykernel) overlaps with the grader's.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import queue
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from nncourse.autograde import sandbox
 from nncourse.autograde.kernel import launcher as kernel_launcher
+from nncourse.autograde.kernel import zygote
 
 INTERRUPT_GRACE_S = 10.0
 """Seconds a cell gets, after running past its time and being interrupted, to stop."""
@@ -34,6 +40,12 @@ IOPUB_WAIT_S = 0.2
 """Seconds to wait for a status message that shows the output channel is connected."""
 IDLE_GRACE_S = 2.0
 """Seconds a cell's output may keep coming after the kernel replied that the cell ended."""
+BASE_PRELOAD = ("numpy", "ipykernel.kernelapp", "ipykernel.ipkernel", "IPython",
+                "nncourse.grading", "nncourse.autograde.kernel.server")
+"""What a kernel template imports before forking: what every grading kernel loads."""
+PRELOADABLE = frozenset({"numpy", "torch"})
+"""Modules a template may also import when an assignment's given cells do: slow to import,
+and they start no thread and keep no per-user state (cache or configuration folders)."""
 OUTPUT_TYPES = frozenset({"stream", "display_data", "execute_result", "error", "clear_output",
                           "update_display_data"})
 
@@ -158,26 +170,33 @@ class Kernel:
         Folder of the kernel's sockets and connection file; ``spec.workdir`` by default.
     """
 
-    def __init__(self, spec: sandbox.SandboxSpec, socket_dir: Path | None = None) -> None:
+    def __init__(self, spec: sandbox.SandboxSpec, socket_dir: Path | None = None,
+                 template: KernelTemplate | None = None) -> None:
         self.spec = spec
         folder = Path(socket_dir or spec.workdir)
         folder.mkdir(parents=True, exist_ok=True)
         self.connection_file = folder / "kernel.json"
-        _write_connection_file(self.connection_file, folder / "kernel")
-        self.process = subprocess.Popen(
-            kernel_command(spec, self.connection_file), env=dict(spec.env),
-            cwd=str(spec.cwd or spec.workdir), stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        # The kernel's own path of ``folder``: a forked kernel sees it at zygote.WORKDIR.
+        self.view = Path(zygote.WORKDIR) if template is not None else folder
+        _write_connection_file(self.connection_file, self.view / "kernel")
+        self.process = (template.fork(spec, self.connection_file) if template is not None
+                        else _LaunchedProcess(spec, self.connection_file))
         from jupyter_client.blocking.client import BlockingKernelClient
 
         self.client = BlockingKernelClient()
         self.client.load_connection_file(str(self.connection_file))
+        self.client.ip = str(folder / "kernel")  # the same sockets, by this side's path
         self.client.start_channels()
         self.killed = self.closed = False
+        self.folder = folder
+
+    def seen_by_kernel(self, path: Path) -> str:
+        """``path`` (in the kernel's folder) as the kernel names it."""
+        return str(self.view / Path(path).relative_to(self.folder))
 
     def alive(self) -> bool:
         """Whether the kernel's process still runs."""
-        return self.process.poll() is None
+        return self.process.alive()
 
     def wait_ready(self, timeout: float) -> dict[str, Any]:
         """Wait until the kernel answers; return its ``kernel_info`` (``language_info``...).
@@ -313,12 +332,9 @@ class Kernel:
         self.client.control_channel.send(self.client.session.msg("interrupt_request", {}))
 
     def kill(self) -> None:
-        """Kill the kernel's process group at once (the sandbox and all it started)."""
+        """Kill the kernel at once, with everything it started."""
         self.killed = True
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        self.process.kill()
 
     def close(self) -> None:
         """Stop the kernel and the client's channels; remove nothing of the working folder."""
@@ -329,3 +345,142 @@ class Kernel:
         if self.alive():
             self.kill()
         self.process.wait()
+
+
+class _LaunchedProcess:
+    """A kernel started as a new process (sandboxed by bubblewrap when the spec says so)."""
+
+    def __init__(self, spec: sandbox.SandboxSpec, connection_file: Path) -> None:
+        self.popen = subprocess.Popen(
+            kernel_command(spec, connection_file), env=dict(spec.env),
+            cwd=str(spec.cwd or spec.workdir), stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def kill(self) -> None:
+        """Kill the process group (the sandbox and all it started)."""
+        try:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def wait(self) -> None:
+        self.popen.wait()
+
+
+class _ForkedProcess:
+    """A kernel forked by a :class:`KernelTemplate`; alive while it holds its folder's lock."""
+
+    def __init__(self, template: KernelTemplate, pid: int, workdir: Path) -> None:
+        self.template, self.pid = template, pid
+        self.alive_file = workdir / zygote.ALIVE_FILE
+
+    def alive(self) -> bool:
+        try:
+            handle = os.open(self.alive_file, os.O_RDONLY)
+        except FileNotFoundError:
+            return False  # the template locks it before it answers: the folder is gone
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(handle)
+        return False
+
+    def kill(self) -> None:
+        self.template.kill(self.pid)
+
+    def wait(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+
+class TemplateUnavailable(RuntimeError):
+    """Kernels cannot be forked from a template here (no bubblewrap, no nested namespaces)."""
+
+
+class KernelTemplate:
+    """A kernel template (:mod:`~nncourse.autograde.kernel.zygote`) in its own sandbox.
+
+    Kernels forked from it start in a few milliseconds instead of a third of a second of
+    CPU, each in namespaces of its own (see the zygote's module text for what they share:
+    the libraries imported before the fork, nothing else).
+
+    Parameters
+    ----------
+    data_dir : str or None
+        The data sets' folder, readable by the kernels.
+    preload : sequence of str
+        Modules to import before forking, beyond what every kernel loads.
+
+    Raises
+    ------
+    TemplateUnavailable
+        Without bubblewrap, or where forked kernels cannot enter their own namespaces.
+    """
+
+    def __init__(self, data_dir: str | None, preload: Sequence[str] = ()) -> None:
+        if sandbox.bwrap_path() is None:
+            raise TemplateUnavailable("bubblewrap is not installed")
+        self.jobs = Path(tempfile.mkdtemp(prefix="nncourse-jobs-"))
+        self.log = self.jobs.with_suffix(".log")
+        spec = sandbox.grading_spec(self.jobs, 0, data_dir)
+        command = [sys.executable, zygote.__file__, *BASE_PRELOAD, *preload]
+        with self.log.open("w") as log:
+            self.popen = subprocess.Popen(
+                sandbox.wrap(command, spec, template=True), env=dict(spec.env),
+                cwd=str(self.jobs), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                start_new_session=True, text=True)
+        self.lock = threading.Lock()
+        answer = self._answer()
+        if not answer.get("ready"):
+            self.close()
+            raise TemplateUnavailable(answer.get("why", "the kernel template did not start"))
+
+    def _answer(self) -> dict[str, Any]:
+        line = self.popen.stdout.readline()
+        if not line:
+            raise TemplateUnavailable("the kernel template stopped")
+        return json.loads(line)
+
+    def _send(self, request: dict[str, Any]) -> None:
+        self.popen.stdin.write(json.dumps(request) + "\n")
+        self.popen.stdin.flush()
+
+    def new_workdir(self) -> Path:
+        """A new, empty working folder for one kernel, in the template's folder of jobs."""
+        return Path(tempfile.mkdtemp(prefix="job-", dir=self.jobs))
+
+    def fork(self, spec: sandbox.SandboxSpec, connection_file: Path) -> _ForkedProcess:
+        """Fork a kernel with the limits and environment of ``spec``, in ``spec.workdir``."""
+        env = sandbox.kernel_environment(Path(zygote.WORKDIR), spec.env.get("NNCOURSE_DATA"))
+        request = {"op": "start", "workdir": str(spec.workdir), "memory_mb": spec.memory_mb,
+                   "connection_file": f"{zygote.WORKDIR}/{connection_file.name}", "env": env}
+        with self.lock:
+            try:
+                self._send(request)
+                answer = self._answer()
+            except (OSError, ValueError) as error:
+                raise TemplateUnavailable(f"the kernel template failed: {error}") from error
+        if "pid" not in answer:
+            raise TemplateUnavailable(answer.get("error", "the kernel template failed"))
+        return _ForkedProcess(self, int(answer["pid"]), Path(spec.workdir))
+
+    def kill(self, pid: int) -> None:
+        """Kill one forked kernel and everything it started."""
+        with self.lock, contextlib.suppress(OSError, ValueError):
+            self._send({"op": "kill", "pid": pid})
+
+    def close(self) -> None:
+        """Stop the template (its kernels die with it) and remove its folder."""
+        with contextlib.suppress(OSError, ValueError):
+            self.popen.stdin.close()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        self.popen.wait()
+        shutil.rmtree(self.jobs, ignore_errors=True)
+        self.log.unlink(missing_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 from dataclasses import dataclass
@@ -200,6 +201,27 @@ def graded_cells(notebook: NotebookNode) -> list[GradedCell]:
         cells.append(GradedCell(meta["grade_id"], float(meta.get("points", 0)),
                                 is_test_cell(cell)))
     return cells
+
+
+def given_imports(notebook: dict[str, Any]) -> set[str]:
+    """The top-level modules the instructor's given cells import (``torch`` for ``torch.nn``).
+
+    Cells that are not valid Python are skipped.
+    """
+    modules = set()
+    for cell in notebook["cells"]:
+        if not is_given_cell(cell):
+            continue
+        try:
+            tree = ast.parse(cell["source"])
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                modules.add(node.module.split(".")[0])
+    return modules
 
 
 def solution_cells(notebook: NotebookNode) -> dict[str, NotebookNode]:

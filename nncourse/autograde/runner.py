@@ -156,7 +156,8 @@ class _NotebookRun:
         path = self.workdir / "grading.sock"
         path.unlink(missing_ok=True)
         result = self.kernel.evaluate(f"__import__({SERVER_MODULE!r}, fromlist=['listen'])"
-                                      f".listen({str(path)!r})", self.options.cell_timeout)
+                                      f".listen({self.kernel.seen_by_kernel(path)!r})",
+                                      self.options.cell_timeout)
         if result.get("status") != "ok":
             raise RuntimeError(f"the grading channel did not start: {result.get('evalue', '')}")
         link = KernelLink(str(path), float(self.options.cell_timeout))

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nncourse
+from nncourse.autograde.kernel import zygote
 
 NOBODY = 65534
 """The user and group id the kernel runs as inside the sandbox."""
@@ -159,7 +160,7 @@ def _package_view() -> list[str]:
     return args
 
 
-def wrap(command: list[str], spec: SandboxSpec) -> list[str]:
+def wrap(command: list[str], spec: SandboxSpec, *, template: bool = False) -> list[str]:
     """``command`` preceded by the ``bwrap`` call that sandboxes it (unchanged without bwrap).
 
     Parameters
@@ -168,6 +169,12 @@ def wrap(command: list[str], spec: SandboxSpec) -> list[str]:
         The kernel's command line (the launcher and its arguments).
     spec : SandboxSpec
         What the kernel may see and use.
+    template : bool, default False
+        For the kernel template (:mod:`~nncourse.autograde.kernel.zygote`): its ``/dev`` is
+        read-only (each kernel gets its own ``/dev/shm``), and it sees the machine's ``/proc``
+        (mounting a new ``/proc`` in a nested PID namespace, as each forked kernel does,
+        needs one that no mount hides parts of); ``spec.workdir`` is the folder of all
+        jobs. No student code runs in the template itself.
 
     Returns
     -------
@@ -183,7 +190,12 @@ def wrap(command: list[str], spec: SandboxSpec) -> list[str]:
             args += ["--symlink", os.readlink(target), str(target)]
         elif target.is_dir():
             args += ["--ro-bind", str(target), str(target)]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    if template:
+        args += ["--bind", "/proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev",
+                 "--dir", zygote.WORKDIR]
+    else:
+        args += ["--proc", "/proc", "--dev", "/dev"]
+    args += ["--tmpfs", "/tmp"]
     for root in _readable_roots():
         args += ["--ro-bind", str(root), str(root)]
     args += _package_view()

@@ -35,6 +35,23 @@ def apply_limits(memory_mb: int, max_file_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+def run_kernel(kernel_args: list[str]) -> None:
+    """Run an IPython kernel in this process, without the debugger (see the module's text).
+
+    Parameters
+    ----------
+    kernel_args : list of str
+        ipykernel's arguments, e.g. ``["-f", "kernel.json"]``.
+    """
+    here = Path(__file__).resolve().parent
+    if sys.path and sys.path[0] and Path(sys.path[0]).resolve() == here:
+        del sys.path[0]  # run by file: the student's imports must not find this folder
+    sys.modules["debugpy"] = None  # ipykernel then starts without its debugger
+    from ipykernel.kernelapp import IPKernelApp
+
+    IPKernelApp.launch_instance(argv=kernel_args)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Apply the limits, then run an IPython kernel in this process."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -42,12 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-file-mb", type=int, default=64, help="largest file written")
     args, kernel_args = parser.parse_known_args(argv)
     apply_limits(args.memory, args.max_file_mb)
-    if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-        del sys.path[0]  # run by file: the student's imports must not find this folder
-    sys.modules["debugpy"] = None  # ipykernel then starts without its debugger
-    from ipykernel.kernelapp import IPKernelApp
-
-    IPKernelApp.launch_instance(argv=kernel_args)
+    run_kernel(kernel_args)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,241 @@
+"""A kernel template: loaded once, forked into a fresh sandbox for every submission.
+
+Starting a kernel costs an interpreter, IPython, ipykernel and numpy: about a third of a
+second of CPU per submission, more with PyTorch. The grader starts this program once per
+grading worker, inside the same bubblewrap sandbox its kernels get (the course invisible,
+no network, uid ``nobody``, no capabilities); it imports those modules, then waits for
+requests on its standard input, one JSON object per line:
+
+``{"op": "start", "workdir": ..., "connection_file": ..., "memory_mb": ..., "env": {...}}``
+    fork a kernel for one submission; answers ``{"pid": PID}`` or ``{"error": ...}``;
+``{"op": "kill", "pid": PID}``
+    kill that kernel and everything it started; no answer.
+
+Each forked kernel enters namespaces of its own before any student code runs: a user
+namespace (uid ``nobody`` again, every capability dropped once it is set up, no new
+privileges), a PID namespace (it is process 1 and sees only what it starts; everything in
+it dies with it), a network namespace (no network, not even the abstract sockets of another
+kernel), IPC and UTS namespaces, and a mount namespace in which ``/tmp`` and ``/dev/shm``
+are new and empty, ``/proc`` shows its own processes only, its own working folder is at
+``/job`` and the folder of all jobs is covered. Then the memory, file-size and
+core-dump limits apply, the environment is replaced by the job's, and ipykernel runs.
+Two kernels forked from one template share only what was imported before the fork (the
+same libraries every kernel loads, never anything of a student's), and can neither see
+nor signal each other, nor each other's files.
+
+While a kernel lives, it holds a lock on ``<workdir>/.alive``: the grader, which cannot see
+into the template's process tree, takes the lock to learn that the kernel has ended.
+
+This module runs next to student code (it is in the sandbox's view of the package): it
+holds nothing of the grader's.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import importlib
+import json
+import os
+import random
+import signal
+import sys
+import traceback
+from pathlib import Path
+
+from nncourse.autograde.kernel.launcher import apply_limits, run_kernel
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
+PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 24, 38
+CAP_LAST_CAP = 63
+WORKDIR = "/job"
+"""Where a forked kernel sees its working folder (the template's sandbox has it empty)."""
+ALIVE_FILE = ".alive"
+"""The file in a kernel's working folder that it holds locked while it lives."""
+MAX_FILE_MB = 64
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"{what}: {os.strerror(error)}")
+
+
+def _mount(source: str | None, target: str, kind: str | None, flags: int,
+           data: str | None = None) -> None:
+    encode = (lambda text: text.encode() if text is not None else None)  # noqa: E731
+    _check(_libc.mount(encode(source), encode(target), encode(kind), flags, encode(data)),
+           f"mount {target}")
+
+
+def _prctl(option: int, value: int) -> None:
+    _check(_libc.prctl(option, value, 0, 0, 0), f"prctl {option}")
+
+
+def _drop_capabilities() -> None:
+    """No capabilities left, none to regain (bounding set emptied, no new privileges)."""
+    for capability in range(CAP_LAST_CAP + 1):
+        _libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)  # EINVAL past the kernel's last
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable: all zero (x2 words)
+    _check(_libc.capset(header, data), "capset")
+    _prctl(PR_SET_NO_NEW_PRIVS, 1)
+
+
+def _enter_namespaces(workdir: Path) -> None:
+    """Become nobody in new namespaces, with a private /tmp and ``workdir`` at :data:`WORKDIR`.
+
+    ``workdir`` (in the folder of all jobs) is bound to :data:`WORKDIR`; the folder of all
+    jobs is then covered by an empty file system, and /tmp and /dev/shm are new and empty.
+    """
+    uid, gid = os.getuid(), os.getgid()
+    _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET
+                         | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
+    Path("/proc/self/setgroups").write_text("deny")
+    Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
+    Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    _mount(str(workdir), WORKDIR, None, MS_BIND | MS_REC)
+    _mount("tmpfs", str(workdir.parent), "tmpfs", MS_NOSUID | MS_NODEV, "mode=755")
+    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
+    if Path("/dev/shm").is_dir():
+        _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
+
+
+def _become_kernel(request: dict, alive: int) -> None:
+    """In the forked child: sandbox this process, then run the kernel (never returns).
+
+    Three processes: this one stays in the template's PID namespace and waits; its child is
+    process 1 of the new namespace (an init that only waits, as bubblewrap's); the kernel
+    is process 2, so that, as anywhere else, it can be killed from inside (process 1
+    ignores the signals its own namespace sends it). When the kernel ends, so do the other
+    two, and everything the kernel started. ``alive`` is the descriptor of the locked
+    :data:`ALIVE_FILE`, open in all three to the end.
+    """
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    _enter_namespaces(Path(request["workdir"]))
+    if os.fork():
+        _wait_for(-1)
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    null = os.open(os.devnull, os.O_RDWR)
+    for stream in range(3):
+        os.dup2(null, stream)
+    os.closerange(3, alive)
+    os.closerange(alive + 1, 1 << 16)
+    kernel = os.fork()
+    _drop_capabilities()
+    if kernel:
+        _wait_for(kernel)
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    os.setsid()
+    os.environ.clear()
+    os.environ.update(request["env"])
+    os.chdir(WORKDIR)
+    _reseed()
+    apply_limits(int(request["memory_mb"]), MAX_FILE_MB)
+    run_kernel(["-f", request["connection_file"], "--HistoryManager.hist_file=:memory:"])
+    os._exit(0)
+
+
+def _wait_for(child: int) -> None:
+    """Reap children until ``child`` ends (-1: the first), then exit as it did."""
+    while True:
+        pid, status = os.waitpid(-1, 0)
+        if child in (-1, pid):
+            os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
+def _reseed() -> None:
+    """Random generators seeded before the fork would repeat in every kernel: seed anew."""
+    random.seed()
+    if "numpy.random" in sys.modules:
+        sys.modules["numpy.random"].seed()
+    if "torch" in sys.modules:
+        sys.modules["torch"].seed()
+
+
+def _start(request: dict) -> dict:
+    if len(os.listdir("/proc/self/task")) != 1:
+        return {"error": "the template runs threads (a preloaded module started them): "
+                         "it cannot fork"}
+    alive = os.open(Path(request["workdir"], ALIVE_FILE), os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(alive, fcntl.LOCK_EX)  # held from before the answer to the kernel's end
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _become_kernel(request, alive)
+        except BaseException:  # noqa: BLE001 (the child must never return here)
+            traceback.print_exc()  # to the template's log
+            sys.stderr.flush()
+        os._exit(70)
+    os.close(alive)  # the lock stays with the child's copy
+    return {"pid": pid}
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _can_sandbox() -> str:
+    """Empty when a forked child can enter its namespaces here, else why not."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET
+                                 | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
+            _mount(None, "/", None, MS_REC | MS_PRIVATE)
+            _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV)
+        except OSError:
+            os._exit(1)
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    return "" if os.waitstatus_to_exitcode(status) == 0 else "namespaces cannot be nested here"
+
+
+def serve(preload: list[str]) -> None:
+    """Import ``preload``, answer ``ready``, then serve requests from standard input."""
+    unsupported = _can_sandbox()
+    if unsupported:
+        print(json.dumps({"ready": False, "why": unsupported}), flush=True)
+        return
+    failed = []
+    for name in preload:
+        try:
+            importlib.import_module(name)
+        except Exception as error:  # noqa: BLE001 (a kernel imports it again, and says why)
+            failed.append(f"{name}: {error!r}")
+    answer = sys.stdout
+    print(json.dumps({"ready": True, "not_preloaded": failed}), file=answer, flush=True)
+    for line in sys.stdin:
+        request = json.loads(line)
+        _reap()
+        if request["op"] == "start":
+            print(json.dumps(_start(request)), file=answer, flush=True)
+        elif request["op"] == "kill":
+            try:
+                os.kill(int(request["pid"]), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+if __name__ == "__main__":
+    here = str(Path(__file__).resolve().parent)
+    if sys.path and sys.path[0] == here:
+        del sys.path[0]
+    sys.modules["debugpy"] = None  # as the launcher: kernels without the debugger
+    serve(sys.argv[1:])
