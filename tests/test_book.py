@@ -161,6 +161,16 @@ def test_chapter8_cnn_trains_on_the_available_device(built_html):
     assert accuracy and accuracy[0] > 0.90
 
 
+def test_chapter8_accumulated_batches_take_the_step_of_the_whole_group(built_html):
+    page = built_html / "book/ch08_training_pipeline.html"
+    accumulated = _printed_numbers(page, r"accumulated vs [^:]+: largest difference ([0-9.e+-]+)")
+    # 4 batches of 2 vs 8 points, a shorter last batch (2, 2, 2, 1), a shorter last group.
+    assert len(accumulated) == 3 and max(accumulated) < 1e-6, accumulated
+    (plain,) = _printed_numbers(page, r"4 steps on batches of 2 vs one batch of 8: "
+                                      r"largest difference ([0-9.e+-]+)")
+    assert plain > 1e-2  # four small steps are not one large one
+
+
 def test_chapter1_block_by_block_training_ends_far_from_the_fit_of_all_data(built_html):
     ratio = _printed_numbers(built_html / "book/ch01_gradient_descent.html",
                              r"the block-3 fit is ([0-9.]+) times farther")

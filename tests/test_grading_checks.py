@@ -73,17 +73,21 @@ def test_compare_fails_every_part_when_the_function_raises() -> None:
         check.score()
 
 
-def test_compare_can_check_that_the_arguments_are_left_alone(capsys) -> None:
+def test_compare_fails_every_part_when_an_argument_is_changed_in_place() -> None:
     def student(a):
         total = a.sum()
         a[0] = 5.0
-        return (total,)
+        return (total, a.size)
 
     check = Checks(points=2)
-    check.compare(student, lambda a: (a.sum(),), [(np.array([1.0, 2.0]),)], {"the sum": 0},
-                  unchanged="the argument is left alone")
-    assert check.score() == pytest.approx(1.0)
-    assert "changed its argument #1 in place" in capsys.readouterr().out
+    check.compare(student, lambda a: (a.sum(), a.size), [(np.array([1.0, 2.0]),)],
+                  {"the sum": 0, "the size": 1})
+    with pytest.raises(AssertionError, match="changed its argument #1 in place"):
+        check.score()
+    check = Checks(points=2)
+    check.compare(student, lambda a: (a.sum(), a.size), [(np.array([1.0, 2.0]),)],
+                  {"the sum": 0}, check_inputs_unchanged=False)
+    assert check.score() is None
 
 
 def test_compare_names_a_missing_part() -> None:

@@ -82,13 +82,15 @@ class Checks:
     def compare(self, student_fn: Callable, reference_fn: Callable, cases: Iterable[Case],
                 parts: Mapping[str, Part], *, name: str | None = None, rtol: float = 1e-7,
                 atol: float = 1e-12, hint: str | None = None,
-                weight: float | Mapping[str, float] = 1.0, unchanged: str | None = None) -> None:
+                weight: float | Mapping[str, float] = 1.0,
+                check_inputs_unchanged: bool = True) -> None:
         """Compare a function with a reference on every case, one check per part of the result.
 
         :func:`~nncourse.grading.check_function` with partial credit: every case runs once on
         each side (each with its own deep copy of the arguments), then each part of the results
-        (an entry of a returned tuple or dict) is its own check over all the cases. A case
-        where the student's function raises fails every part with that error.
+        (an entry of a returned tuple or dict) is its own check over all the cases, which by
+        default also requires the student's function to leave its arguments as they were. A
+        case where the student's function raises fails every part with that error.
 
         Parameters
         ----------
@@ -106,8 +108,9 @@ class Checks:
             A line added to a failure's message.
         weight : float or mapping of str to float, default 1.0
             The weight of every part's check, or of each by its name (1 when not named).
-        unchanged : str, optional
-            The name of one more check: the student's function left its arguments as they were.
+        check_inputs_unchanged : bool, default True
+            Every part's check also fails when the student's function changed an argument in
+            place (never a check of its own: an answer that does nothing would earn it).
 
         Examples
         --------
@@ -136,7 +139,7 @@ class Checks:
             keys = part if isinstance(part, tuple) else (part,)
             share = weight.get(label, 1.0) if isinstance(weight, Mapping) else weight
             with self(label, weight=share):
-                for call, got, expected, _, _ in runs:
+                for call, got, expected, after, before in runs:
                     if isinstance(got, Exception):
                         raise got
                     for key in keys:
@@ -148,12 +151,8 @@ class Checks:
                                 f"[{key!r}]") from None
                         assert_close(value, expected[key], rtol=rtol, atol=atol,
                                      name=f"{call}[{key!r}]", hint=hint)
-        if unchanged is not None:
-            with self(unchanged):
-                for call, got, _, after, before in runs:
-                    if isinstance(got, Exception):
-                        raise got
-                    _check_unchanged(call, after, before)
+                    if check_inputs_unchanged:
+                        _check_unchanged(call, after, before)
 
     def score(self) -> float | None:
         """None when every check passed; else print the checks and return the points earned.

@@ -3,8 +3,9 @@
 from exercise_cases import answer
 
 ANSWERS = [
-    # Drops entries but forgets to divide by 1 - p: the expected output shrinks by 1 - p.
-    answer("dropout_without_rescaling", ("test_dropout",), dropout='''
+    # Drops entries but forgets to divide by 1 - p: the expected output shrinks by 1 - p. The
+    # evaluation mode's checks earn their shares (2 of 8).
+    answer("dropout_without_rescaling", (), partial={"test_dropout": 1.0}, dropout='''
         class Dropout:
             def __init__(self, p=0.5, seed=None):
                 self.p = p
@@ -21,16 +22,23 @@ ANSWERS = [
             def backward(self, dout):
                 return dout if self.mask is None else dout * self.mask
         '''),
-    # Differentiates λ·w² instead of (λ/2)·w²: decays twice as fast.
+    # Differentiates λ·w² instead of (λ/2)·w²: decays twice as fast, every check fails.
     answer("weight_decay_doubled", ("test_weight_decay",), weight_decay='''
         def sgd_weight_decay(params, grads, lr, weight_decay):
             return {key: params[key] - lr * (grads[key] + 2 * weight_decay * params[key])
                     for key in params}
         '''),
-    # Counts epochs from 1: every decay comes one epoch early.
-    answer("step_lr_one_epoch_early", ("test_step_lr",), step_lr='''
+    # Counts epochs from 1: every decay comes one epoch early. At epochs 5 and 12 that makes no
+    # difference (1 of 4 shares).
+    answer("step_lr_one_epoch_early", (), partial={"test_step_lr": 0.5}, step_lr='''
         def step_lr(lr0, epoch, step_size, gamma):
             return lr0 * gamma ** ((epoch + 1) // step_size)
+        '''),
+    # PyTorch's curve without the clamp at t_max: the rate rises again after t_max. The start,
+    # the middle and t_max itself earn their shares (2 of 4).
+    answer("cosine_rises_after_t_max", (), partial={"test_cosine_lr": 1.0}, cosine_lr='''
+        def cosine_lr(lr0, epoch, t_max, eta_min=0.0):
+            return eta_min + (lr0 - eta_min) * (1 + np.cos(np.pi * epoch / t_max)) / 2
         '''),
     # Drives the course's schedulers instead of writing the formulas.
     answer("calls_reference", ("test_step_lr", "test_cosine_lr"), step_lr='''
