@@ -98,3 +98,38 @@ def test_with_vendored_mathjax_the_page_carries_it(tmp_path: Path) -> None:
     html = _export(FeedbackPage(template_name="classic", mathjax_file=str(component)))
     assert "<script>window.offlineMathJax = true;</script>" in html
     assert "window.MathJax = {" in html and "libs/mathjax" not in html
+
+
+def test_the_page_is_nbconverts_without_its_soup_pass(tmp_path: Path) -> None:
+    """FeedbackPage skips HTMLExporter's BeautifulSoup pass; the page stays the same.
+
+    A notebook with an image without alternative text, one with, text and code, rendered by
+    both exporters (the same template, MathJax file and settings): parsed, they are equal.
+    """
+    from bs4 import BeautifulSoup
+    from nbconvert.exporters import HTMLExporter
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    from nncourse.autograde.feedback_page import NO_ALT_TEXT
+
+    pixel = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9aw"
+             "AAAABJRU5ErkJggg==")
+    notebook = new_notebook(cells=[
+        new_markdown_cell("# Title\n\n$\\frac1n$ and <img src='x.png'> and "
+                          "<img src='y.png' alt='y'>"),
+        new_code_cell("plot()", execution_count=1, outputs=[
+            new_output("display_data", data={"image/png": pixel, "text/plain": "<Figure>"}),
+            new_output("stream", name="stdout", text="a < b & c\n")]),
+    ])
+    notebook.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
+    component = tmp_path / "tex-svg-full.js"
+    component.write_text("window.offlineMathJax = true;", encoding="utf-8")
+    ours = FeedbackPage(template_name="classic", mathjax_file=str(component))
+    theirs = type("Plain", (HTMLExporter,), {})(template_name="classic")
+    theirs.extra_loaders, theirs.mathjax_url = ours.extra_loaders, ""
+    theirs.environment.globals.update(
+        {name: value for name, value in ours.environment.globals.items()
+         if name.startswith("nncourse")})
+    page, reference = ours.from_notebook_node(notebook)[0], theirs.from_notebook_node(notebook)[0]
+    assert page.count(f'alt="{NO_ALT_TEXT}"') == 2  # the markdown image and the plot
+    assert str(BeautifulSoup(page, features="html.parser")) == reference

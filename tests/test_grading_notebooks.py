@@ -15,6 +15,8 @@ from nncourse.autograde.notebook import (
     GradedCell,
     NotebookError,
     checksum,
+    code_imports,
+    given_imports,
     graded_cells,
     read_notebook,
     read_notebook_json,
@@ -117,6 +119,19 @@ def test_checksum_is_nbgraders() -> None:
     cells += [cell for cell in toy_notebook().cells if "nbgrader" in cell.metadata]
     assert len(cells) > 100
     assert [checksum(cell) for cell in cells] == [compute_checksum(cell) for cell in cells]
+
+
+def test_imports_of_the_code_cells_and_of_the_given_ones() -> None:
+    notebook = toy_notebook()
+    notebook.cells[1].source = "import torch.nn as nn\nfrom numpy import linalg\n" + \
+        notebook.cells[1].source
+    notebook.cells.insert(0, new_code_cell("import os, json\nfrom . import sibling\n%magic",
+                                           metadata=nbgrader_meta("setup", locked=True)))
+    notebook.cells.append(new_code_cell("def broken(:"))
+    assert code_imports(notebook) == {"torch", "numpy"}  # the given cell's magic: skipped
+    notebook.cells[0].source = "import os, json\nfrom . import sibling"
+    assert code_imports(notebook) == {"torch", "numpy", "os", "json"}
+    assert given_imports(notebook) == {"os", "json"}
 
 
 def test_feedback_hides_hidden_tests_and_their_tracebacks() -> None:

@@ -13,6 +13,7 @@ with a key made of the submission's bytes, the assignment's source and the limit
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import multiprocessing
@@ -42,6 +43,7 @@ from nncourse.autograde.course import (
 from nncourse.autograde.gradebook import course_id, ensure_in_gradebook, share_engines
 from nncourse.autograde.notebook import (
     NotebookError,
+    code_imports,
     given_imports,
     is_test_cell,
     read_notebook,
@@ -74,6 +76,9 @@ class GradeOptions:
     scheduler : str or None
         Address of a Dask scheduler (``tcp://host:8786``): grade on its workers instead of
         ``jobs`` local processes (see :mod:`~nncourse.autograde.cluster`).
+    preload : tuple of str
+        Modules the kernel template imports before forking (see :func:`preload_modules`;
+        :func:`grade` sets them).
     """
 
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
@@ -82,6 +87,7 @@ class GradeOptions:
     db_url: str | None = None
     force: bool = False
     scheduler: str | None = None
+    preload: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -237,7 +243,7 @@ def grade_submission(root: str, assignment: str, student: str, key: str, note: s
         config.Autograde.sanitize_preprocessors = [
             RestoreCellMetadata, *Autograde.class_traits()["sanitize_preprocessors"].default()]
         config.SandboxedExecute.report_path = str(report_path)
-        config.SandboxedExecute.preload = list(preload_modules(layout, assignment))
+        config.SandboxedExecute.preload = list(options.preload)
         config.SandboxedExecute.memory_mb = options.memory_mb
         config.SandboxedExecute.submission_timeout = options.timeout
         config.HTMLExporter.template_name = "feedback"
@@ -295,19 +301,32 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="nncourse-exit-with-parent", daemon=True).start()
 
 
-def preload_modules(layout: Layout, assignment: str) -> tuple[str, ...]:
-    """Slow-to-import modules the assignment's given cells import, for the kernel template.
+def preload_modules(layout: Layout, assignment: str, students: Iterable[str] = ()
+                    ) -> tuple[str, ...]:
+    """Slow-to-import modules for the kernel template: what the assignment's given cells
+    import, and what at least two of ``students``' submissions import.
 
     Only :data:`~nncourse.autograde.kernels.PRELOADABLE` modules: ones that start no thread
-    and keep no per-user state (caches, configuration folders) when imported.
+    and keep no per-user state (caches, configuration folders) when imported. A module in
+    the template costs its import once per worker instead of once per submission that
+    imports it (PyTorch: a second).
     """
-    imported = set()
-    for name in layout.notebooks(assignment):
-        imported |= given_imports(read_notebook_json(layout.source_dir(assignment)
-                                                     / f"{name}.ipynb"))
     from nncourse.autograde.kernels import PRELOADABLE
 
-    return tuple(sorted(imported & PRELOADABLE))
+    wanted = set()
+    for name in layout.notebooks(assignment):
+        wanted |= given_imports(read_notebook_json(layout.source_dir(assignment)
+                                                   / f"{name}.ipynb"))
+    counts: dict[str, int] = {}
+    for student in students:
+        imported = set()
+        for path in expected_notebooks(layout, student, assignment):
+            with contextlib.suppress(OSError, NotebookError):
+                imported |= code_imports(read_notebook_json(path))
+        for module in imported & PRELOADABLE:
+            counts[module] = counts.get(module, 0) + 1
+    wanted |= {module for module, count in counts.items() if count >= 2}
+    return tuple(sorted(wanted & PRELOADABLE))
 
 
 def _start_worker(parent: int, kind: KernelKind) -> None:
@@ -385,6 +404,7 @@ def grade(root: str | Path, assignment: str, source: str | Path | None = None,
         key = submission_key(layout, assignment, student, options)
         if options.force or student not in records or records[student].key != key:
             todo[student] = key
+    options = replace(options, preload=preload_modules(layout, assignment, todo))
     if options.scheduler:
         from nncourse.autograde.cluster import grade_on_cluster
 
@@ -405,8 +425,7 @@ def _grade_locally(root: Path, assignment: str, todo: dict[str, str], notes: dic
     from nncourse.autograde.execute import KernelKind
 
     kind = KernelKind(options.memory_mb, os.environ.get("NNCOURSE_DATA") or None,
-                      preload_modules(course_layout(root, course_config(root, options.db_url)),
-                                      assignment))
+                      options.preload)
     with ProcessPoolExecutor(max_workers=max(1, options.jobs), mp_context=_worker_context(),
                              initializer=_start_worker,
                              initargs=(os.getpid(), kind)) as pool:

@@ -204,13 +204,23 @@ def graded_cells(notebook: NotebookNode) -> list[GradedCell]:
 
 
 def given_imports(notebook: dict[str, Any]) -> set[str]:
-    """The top-level modules the instructor's given cells import (``torch`` for ``torch.nn``).
+    """The top-level modules the instructor's given cells import (``torch`` for ``torch.nn``)."""
+    return code_imports(notebook, given_only=True)
 
-    Cells that are not valid Python are skipped.
+
+def code_imports(notebook: dict[str, Any], *, given_only: bool = False) -> set[str]:
+    """The top-level modules a notebook's code cells import; cells that do not parse skipped.
+
+    Parameters
+    ----------
+    notebook : dict
+        nbformat 4 notebook (plain JSON or ``NotebookNode``).
+    given_only : bool, default False
+        Only the instructor's given cells (see :func:`is_given_cell`).
     """
     modules = set()
     for cell in notebook["cells"]:
-        if not is_given_cell(cell):
+        if cell.get("cell_type") != "code" or given_only and not is_given_cell(cell):
             continue
         try:
             tree = ast.parse(cell["source"])
