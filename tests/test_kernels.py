@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,19 @@ def test_run_notebook_marks_the_tests_after_a_crash(tmp_path: Path) -> None:
     assert cells[1]["outputs"][0]["data"] == {"text/plain": "1"}
     assert test["outputs"][-1]["ename"] == "NotGraded"
     assert not kernel.alive()
+
+
+def test_closed_kernels_leave_no_open_files(tmp_path: Path) -> None:
+    def open_files() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    def start_and_close(folder: Path) -> None:
+        kernel = Kernel(sandbox.self_check_spec(folder, folder, memory_mb=2048))
+        kernel.wait_ready(60)
+        kernel.close()
+
+    start_and_close(tmp_path / "first")  # the process-wide context and its files
+    before = open_files()
+    for index in range(4):
+        start_and_close(tmp_path / str(index))
+    assert open_files() <= before + 2

@@ -181,14 +181,26 @@ class Kernel:
         _write_connection_file(self.connection_file, self.view / "kernel")
         self.process = (template.fork(spec, self.connection_file) if template is not None
                         else _LaunchedProcess(spec, self.connection_file))
-        from jupyter_client.blocking.client import BlockingKernelClient
-
-        self.client = BlockingKernelClient()
-        self.client.load_connection_file(str(self.connection_file))
-        self.client.ip = str(folder / "kernel")  # the same sockets, by this side's path
-        self.client.start_channels()
-        self.killed = self.closed = False
         self.folder = folder
+        self.killed = self.closed = False
+        self._client: Any = None
+
+    @property
+    def client(self) -> Any:
+        """The ``BlockingKernelClient`` of this kernel, connected on first use.
+
+        Not before: the kernel process starts first and boots while the caller does other
+        work (reading the notebook), and a kernel closed unused never opens a channel.
+        """
+        if self._client is None:
+            from jupyter_client.blocking.client import BlockingKernelClient
+
+            client = BlockingKernelClient()
+            client.load_connection_file(str(self.connection_file))
+            client.ip = str(self.folder / "kernel")  # the same sockets, by this side's path
+            client.start_channels()
+            self._client = client
+        return self._client
 
     def seen_by_kernel(self, path: Path) -> str:
         """``path`` (in the kernel's folder) as the kernel names it."""
@@ -341,7 +353,8 @@ class Kernel:
         if self.closed:
             return
         self.closed = True
-        self.client.stop_channels()
+        if self._client is not None:
+            self._client.stop_channels()
         if self.alive():
             self.kill()
         self.process.wait()
