@@ -26,7 +26,6 @@ from nncourse.autograde.notebook import (
     is_given_cell,
     read_notebook_json,
 )
-from nncourse.autograde.runner import RunOptions, run_notebook
 from nncourse.autograde.status import Outcome, test_cell_outcome
 
 _REASON_WIDTH = 72
@@ -203,6 +202,8 @@ def run_check(notebook: str | Path, *, timeout: int = CELL_TIMEOUT_S) -> CheckRe
             raise
         problems = _edited_cells(executed)
         cells = executed["cells"]
+        from nncourse.autograde.runner import RunOptions, run_notebook  # numpy: while it boots
+
         run_notebook(cells, kernel, workdir,
                      RunOptions(timeout, timeout * max(1, len(cells))))
     return CheckReport(path, task_results(executed), problems)
