@@ -9,6 +9,8 @@ Modules, from the bottom up (each imports only numpy and the ones above it):
 - :mod:`nncourse.losses`     loss functions and their gradients
 - :mod:`nncourse.gradients`  numerical differentiation, gradient descent, gradient checks
 - :mod:`nncourse.layers`     layers with ``forward``/``backward``, ``Dropout`` included
+- :mod:`nncourse.initialization`  Xavier and He weight scales, the spread of a deep ReLU
+  network's pre-activations
 - :mod:`nncourse.networks`   ``TwoLayerNet``
 - :mod:`nncourse.optim`      optimizers with ``update(params, grads)`` and ``weight_decay``;
   learning-rate schedules (``StepLR``, ``CosineAnnealingLR``)

@@ -15,6 +15,7 @@ from typing import Literal
 import numpy as np
 
 from nncourse.gradients import numerical_gradient
+from nncourse.initialization import he_std, xavier_std
 from nncourse.layers import Affine, Dropout, ReLU, Sigmoid, SoftmaxWithLoss
 
 _ACTIVATIONS = {"sigmoid": ("Sigmoid1", Sigmoid), "relu": ("Relu1", ReLU)}
@@ -239,9 +240,9 @@ class TwoLayerNet:
 def _init_std(weight_init_std: float | str, fan_in: int) -> float:
     """The standard deviation of a layer's initial weights."""
     if weight_init_std == "he":
-        return float(np.sqrt(2.0 / fan_in))
+        return he_std(fan_in)
     if weight_init_std == "xavier":
-        return float(np.sqrt(1.0 / fan_in))
+        return xavier_std(fan_in)
     is_number = isinstance(weight_init_std, Real) and not isinstance(weight_init_std, bool)
     if not is_number or not np.isfinite(weight_init_std) or weight_init_std <= 0:
         raise ValueError("weight_init_std must be a positive number, 'he' or 'xavier', "

@@ -50,7 +50,7 @@ def _audit(event, args):
 
 
 _REFERENCE = {}
-for _name in ("functions", "losses", "gradients", "layers", "networks", "optim",
+for _name in ("functions", "losses", "gradients", "layers", "initialization", "networks", "optim",
               "torch_pipeline", "grading.references", "grading.two_layer_checks",
               "grading.pytorch_checks", "grading.optim_checks", "grading.pipeline_checks"):
     try:
