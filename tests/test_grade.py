@@ -118,6 +118,8 @@ class GradedClass:
     csv_text: str
     solutions_before: dict[str, bytes]
     survivors: list[str]
+    kernels: str
+    """``forked`` from a template, or ``started`` one by one."""
 
     def autograded(self, student: str) -> nbformat.NotebookNode:
         return nbformat.read(self.root / "autograded" / student / ASSIGNMENT / NOTEBOOK,
@@ -136,10 +138,16 @@ sandboxed = pytest.mark.skipif(isolation() != "bubblewrap",
                                reason="kernels run sandboxed only with bubblewrap (bwrap)")
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GradedClass]:
+@pytest.fixture(scope="module", params=["forked", "started"])
+def graded(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[GradedClass]:
+    """The class graded with kernels forked from a template, and with kernels started one by
+    one (what machines without nested user namespaces get): the same verdicts either way."""
     course = tmp_path_factory.mktemp("grade") / "course"
     prepare_course(REPO, course, [ASSIGNMENT])
+    if request.param == "started":
+        with (course / "nbgrader_config.py").open("a", encoding="utf-8") as config:
+            config.write("\nc.SandboxedExecute.kernel_template = False\n")
     marker = f"nncourse-test-{uuid.uuid4().hex}"
     write_submissions(course, SUBMISSIONS, marker)
     solutions_before = snapshot(course / SOURCE_DIR)
@@ -156,7 +164,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GradedClass]:
     rows = {row["student"]: row for row in csv.DictReader(io.StringIO(text))}
     yield GradedClass(course, marker, rows, read_records(course, ASSIGNMENT), text,
                       solutions_before, [" ".join(process.info["cmdline"] or ())
-                                         for process in survivors])
+                                         for process in survivors], request.param)
     # Without a sandbox, what the submissions started or wrote is still there: remove it.
     for process in survivors:
         with contextlib.suppress(psutil.NoSuchProcess):
@@ -230,6 +238,7 @@ def test_submissions_cannot_read_course_files(graded: GradedClass) -> None:
     shown = outputs_text(graded.autograded("escapes"), "mean_squared_error")
     assert shown.count("cannot read: FileNotFoundError") == 4, shown
     assert shown.count("cannot list: FileNotFoundError") == 2, shown
+    assert ("listed /job " in shown) == (graded.kernels == "forked"), shown  # its HOME
     for student, record in graded.records.items():
         if record.status == "invalid":
             continue

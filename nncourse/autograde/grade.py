@@ -424,8 +424,9 @@ def _grade_locally(root: Path, assignment: str, todo: dict[str, str], notes: dic
         return
     from nncourse.autograde.execute import KernelKind
 
+    config = course_config(root, options.db_url).get("SandboxedExecute", {})
     kind = KernelKind(options.memory_mb, os.environ.get("NNCOURSE_DATA") or None,
-                      options.preload)
+                      options.preload, bool(config.get("kernel_template", True)))
     with ProcessPoolExecutor(max_workers=max(1, options.jobs), mp_context=_worker_context(),
                              initializer=_start_worker,
                              initargs=(os.getpid(), kind)) as pool:
