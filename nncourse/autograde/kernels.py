@@ -160,20 +160,21 @@ class CellOutputs:
 
 
 class Kernel:
-    """One kernel process, started in ``workdir`` (its sockets and connection file live there).
+    """One kernel process; its sockets and connection file live in ``spec.workdir``.
 
     Parameters
     ----------
     spec : SandboxSpec
         Where and how the kernel runs (sandbox, limits, environment).
-    socket_dir : Path, optional
-        Folder of the kernel's sockets and connection file; ``spec.workdir`` by default.
+    template : KernelTemplate, optional
+        Fork the kernel from this template (``spec.workdir`` one of its job folders)
+        instead of starting a process.
     """
 
-    def __init__(self, spec: sandbox.SandboxSpec, socket_dir: Path | None = None,
-                 template: KernelTemplate | None = None) -> None:
+    def __init__(self, spec: sandbox.SandboxSpec, template: KernelTemplate | None = None
+                 ) -> None:
         self.spec = spec
-        folder = Path(socket_dir or spec.workdir)
+        folder = Path(spec.workdir)
         folder.mkdir(parents=True, exist_ok=True)
         self.connection_file = folder / "kernel.json"
         # The kernel's own path of ``folder``: a forked kernel sees it at zygote.WORKDIR.
@@ -182,7 +183,7 @@ class Kernel:
         self.process = (template.fork(spec, self.connection_file) if template is not None
                         else _LaunchedProcess(spec, self.connection_file))
         self.folder = folder
-        self.killed = self.closed = False
+        self.closed = False
         self._client: Any = None
 
     @property
@@ -345,7 +346,6 @@ class Kernel:
 
     def kill(self) -> None:
         """Kill the kernel at once, with everything it started."""
-        self.killed = True
         self.process.kill()
 
     def close(self) -> None:
