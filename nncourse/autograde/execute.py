@@ -68,11 +68,15 @@ class SandboxedExecute(NbGraderPreprocessor):
                                    "beyond what every kernel loads (e.g. torch).",
                    ).tag(config=True)
 
+    def kernel_kind(self) -> KernelKind:
+        """What this step's kernels need (the grading workers start one ahead with it)."""
+        return KernelKind(self.memory_mb, self.data_dir or None, tuple(self.preload),
+                          self.kernel_template)
+
     def preprocess(self, nb: NotebookNode, resources: Any) -> tuple[NotebookNode, Any]:
         import nbformat
 
-        kind = KernelKind(self.memory_mb, self.data_dir or None, tuple(self.preload),
-                          self.kernel_template)
+        kind = self.kernel_kind()
         kernel = KERNELS.take(kind)
         if self.start_ahead:
             KERNELS.start(kind)

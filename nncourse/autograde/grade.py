@@ -14,6 +14,7 @@ with a key made of the submission's bytes, the assignment's source and the limit
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import json
 import multiprocessing
@@ -243,9 +244,7 @@ def grade_submission(root: str, assignment: str, student: str, key: str, note: s
         config.Autograde.sanitize_preprocessors = [
             RestoreCellMetadata, *Autograde.class_traits()["sanitize_preprocessors"].default()]
         config.SandboxedExecute.report_path = str(report_path)
-        config.SandboxedExecute.preload = list(options.preload)
-        config.SandboxedExecute.memory_mb = options.memory_mb
-        config.SandboxedExecute.submission_timeout = options.timeout
+        _set_executor_limits(config, options)
         config.HTMLExporter.template_name = "feedback"
         config.GenerateFeedback.setdefault(  # pages with MathJax inline, see feedback_page
             "exporter_class", "nncourse.autograde.feedback_page.FeedbackPage")
@@ -273,6 +272,13 @@ def grade_submission(root: str, assignment: str, student: str, key: str, note: s
         failed_tasks=failures,
         seconds=round(time.monotonic() - started, 3),
         kernel_seconds=report.get("seconds", 0.0))
+
+
+def _set_executor_limits(config: Any, options: GradeOptions) -> None:
+    """Give the course's ``SandboxedExecute`` the limits and preloaded modules of ``options``."""
+    config.SandboxedExecute.preload = list(options.preload)
+    config.SandboxedExecute.memory_mb = options.memory_mb
+    config.SandboxedExecute.submission_timeout = options.timeout
 
 
 def _join(*parts: str) -> str:
@@ -410,7 +416,7 @@ def grade(root: str | Path, assignment: str, source: str | Path | None = None,
 
         finished = grade_on_cluster(layout, assignment, todo, imported.notes, options)
     else:
-        finished = _grade_locally(root, assignment, todo, imported.notes, options)
+        finished = _grade_locally(root, assignment, todo, imported.notes, options, config)
     for record in progress(finished, len(todo)) if progress else finished:
         _write_record(root, assignment, record)
         records[record.student] = record
@@ -418,15 +424,19 @@ def grade(root: str | Path, assignment: str, source: str | Path | None = None,
 
 
 def _grade_locally(root: Path, assignment: str, todo: dict[str, str], notes: dict[str, str],
-                   options: GradeOptions) -> Iterator[Record]:
-    """Grade the ``todo`` students (student -> key) in ``options.jobs`` local processes."""
+                   options: GradeOptions, config: Any) -> Iterator[Record]:
+    """Grade the ``todo`` students (student -> key) in ``options.jobs`` local processes.
+
+    ``config`` is the course's: each worker starts its first kernel with the settings its
+    ``SandboxedExecute`` will ask for.
+    """
     if not todo:
         return
-    from nncourse.autograde.execute import KernelKind
+    from nncourse.autograde.execute import SandboxedExecute
 
-    config = course_config(root, options.db_url).get("SandboxedExecute", {})
-    kind = KernelKind(options.memory_mb, os.environ.get("NNCOURSE_DATA") or None,
-                      options.preload, bool(config.get("kernel_template", True)))
+    config = copy.deepcopy(config)
+    _set_executor_limits(config, options)
+    kind = SandboxedExecute(config=config).kernel_kind()
     with ProcessPoolExecutor(max_workers=max(1, options.jobs), mp_context=_worker_context(),
                              initializer=_start_worker,
                              initargs=(os.getpid(), kind)) as pool:
