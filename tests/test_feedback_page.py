@@ -133,3 +133,21 @@ def test_the_page_is_nbconverts_without_its_soup_pass(tmp_path: Path) -> None:
     page, reference = ours.from_notebook_node(notebook)[0], theirs.from_notebook_node(notebook)[0]
     assert page.count(f'alt="{NO_ALT_TEXT}"') == 2  # the markdown image and the plot
     assert str(BeautifulSoup(page, features="html.parser")) == reference
+
+
+@pytest.mark.parametrize("options", [{}, {"linenos": "inline"}])
+def test_remembered_highlighting_is_nbconverts(options: dict) -> None:
+    """Code is coloured as nbconvert colours it, the first time and from memory after."""
+    from nbconvert.filters.highlight import Highlight2HTML
+
+    from nncourse.autograde.feedback_page import RememberedHighlight
+
+    cells = [("x = 1  # a comment\nprint(f'{x}')", None, None),
+             ("%%bash\necho hi", None, {"magics_language": "bash"}),
+             ("SELECT 1", "sql", None), ("", None, None)]
+    for _ in range(2):
+        for source, language, metadata in cells:
+            ours = RememberedHighlight(pygments_lexer="ipython3",
+                                       extra_formatter_options=options)
+            theirs = Highlight2HTML(pygments_lexer="ipython3", extra_formatter_options=options)
+            assert ours(source, language, metadata) == theirs(source, language, metadata)

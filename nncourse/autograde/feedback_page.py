@@ -123,6 +123,33 @@ class ProcessBytecodeCache(BytecodeCache):
 _COMPILED_TEMPLATES = ProcessBytecodeCache()
 
 
+class RememberedHighlight(Highlight2HTML):
+    """nbconvert's code highlighting, remembered per process.
+
+    Most of a feedback page's code is the same on every student's page (the given cells,
+    the tests), and pygments takes a tenth of a page's time to colour it. The HTML depends
+    only on the source, the language, the cell's ``magics_language`` and the formatter's
+    options: the key of what is remembered (the most recent cells, see :func:`_highlighted`).
+    """
+
+    def __call__(self, source: str, language: str | None = None,
+                 metadata: Any = None) -> str:
+        magics = (metadata or {}).get("magics_language")
+        try:
+            options = json.dumps(self.extra_formatter_options, sort_keys=True)
+        except TypeError:  # options that JSON cannot key: highlighted each time
+            return super().__call__(source, language, metadata)
+        return _highlighted(source, language or self.pygments_lexer, magics, options)
+
+
+@functools.lru_cache(maxsize=4096)
+def _highlighted(source: str, language: str, magics: str | None, options: str) -> str:
+    """nbconvert's HTML of ``source`` (``options``: the formatter's, as JSON)."""
+    highlight = Highlight2HTML(pygments_lexer=language,
+                               extra_formatter_options=json.loads(options))
+    return highlight(source, language, {"magics_language": magics} if magics else None)
+
+
 class FeedbackPage(HTMLExporter):
     """nbgrader's feedback exporter, whose pages carry MathJax instead of loading it.
 
@@ -153,7 +180,7 @@ class FeedbackPage(HTMLExporter):
         language = nb.metadata.get("language_info", {})
         lexer = language.get("pygments_lexer", language.get("name", None))
         highlight_code = self.filters.get("highlight_code",
-                                          Highlight2HTML(pygments_lexer=lexer, parent=self))
+                                          RememberedHighlight(pygments_lexer=lexer, parent=self))
         resources = self._init_resources(resources)
         self.register_filter("highlight_code", highlight_code)
         self.register_filter("filter_data_type", WidgetsDataTypeFilter(

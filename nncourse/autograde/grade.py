@@ -211,10 +211,11 @@ def grade_submission(root: str, assignment: str, student: str, key: str, note: s
     import nbformat
     from nbgrader.converters import Autograde, GenerateFeedback
     from nbgrader.coursedir import CourseDirectory
-    from nbgrader.preprocessors import Execute
+    from nbgrader.preprocessors import CheckCellMetadata, Execute
     from nbgrader.utils import capture_log
 
     from nncourse.autograde.execute import ReplayOutputs, RestoreCellMetadata, SandboxedExecute
+    from nncourse.autograde.metadata import CheckCellMetadataOnce
 
     warnings.filterwarnings("ignore", module="nbgrader")  # its SQLAlchemy session chatter
     share_engines()
@@ -237,12 +238,15 @@ def grade_submission(root: str, assignment: str, student: str, key: str, note: s
         base = replace(base, reason=note)
     with tempfile.TemporaryDirectory(prefix="nncourse-grade-") as scratch:
         report_path = Path(executed or scratch) / "report.json"
+        ours = {Execute: ReplayOutputs if executed else SandboxedExecute,
+                CheckCellMetadata: CheckCellMetadataOnce}
+        steps = Autograde.class_traits()
         config.Autograde.autograde_preprocessors = [
-            (ReplayOutputs if executed else SandboxedExecute) if step is Execute else step
-            for step in Autograde.class_traits()["autograde_preprocessors"].default()]
+            ours.get(step, step) for step in steps["autograde_preprocessors"].default()]
         config.ReplayOutputs.folder = executed or ""
         config.Autograde.sanitize_preprocessors = [
-            RestoreCellMetadata, *Autograde.class_traits()["sanitize_preprocessors"].default()]
+            RestoreCellMetadata,
+            *(ours.get(step, step) for step in steps["sanitize_preprocessors"].default())]
         config.SandboxedExecute.report_path = str(report_path)
         _set_executor_limits(config, options)
         config.HTMLExporter.template_name = "feedback"
@@ -360,7 +364,8 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     import nbgrader.converters  # noqa: F401 (loaded once, here, for every worker)
 
     import nncourse.autograde.execute
-    import nncourse.autograde.feedback_page  # noqa: F401
+    import nncourse.autograde.feedback_page
+    import nncourse.autograde.metadata  # noqa: F401
     return multiprocessing.get_context("fork")
 
 

@@ -15,8 +15,10 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import functools
 import io
-from typing import Any
+from types import CodeType
+from typing import Any, NamedTuple
 
 from nncourse.autograde.boundary import KernelGone, KernelLink
 
@@ -34,9 +36,30 @@ def error_output(name: str, message: str) -> dict:
             "traceback": [f"{name}: {message}"]}
 
 
-def _read_names(tree: ast.AST) -> set[str]:
-    return {node.id for node in ast.walk(tree)
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+class CompiledTest(NamedTuple):
+    """A test cell compiled: the names it reads, its statements, and its last expression
+    (None when the cell does not end with one), whose value IPython would show."""
+
+    names: frozenset[str]
+    body: CodeType
+    last: CodeType | None
+
+
+@functools.lru_cache(maxsize=1024)
+def compile_test(source: str, label: str) -> CompiledTest:
+    """Compile a test cell once per process (every student's notebook has the same tests).
+
+    Raises
+    ------
+    SyntaxError
+        For a cell that is not valid Python.
+    """
+    tree = ast.parse(source, f"<{label}>")
+    names = frozenset(node.id for node in ast.walk(tree)
+                      if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load))
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    return CompiledTest(names, compile(tree, f"<{label}>", "exec"), None if last is None else
+                        compile(ast.Expression(last.value), f"<{label}>", "eval"))
 
 
 class Namespace(dict):
@@ -113,13 +136,11 @@ class TrustedCells:
         self.link.output = []
         outputs: list[dict] = []
         try:
-            tree = ast.parse(source, f"<{label}>")
-            self._borrow(_read_names(tree))
-            last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+            test = compile_test(source, label)
+            self._borrow(test.names)
             with contextlib.redirect_stdout(printed):
-                exec(compile(tree, f"<{label}>", "exec"), self.namespace)  # noqa: S102
-                value = None if last is None else eval(  # noqa: S307
-                    compile(ast.Expression(last.value), f"<{label}>", "eval"), self.namespace)
+                exec(test.body, self.namespace)  # noqa: S102
+                value = None if test.last is None else eval(test.last, self.namespace)  # noqa: S307
             if value is not None:
                 outputs.append({"output_type": "execute_result", "execution_count": None,
                                 "metadata": {}, "data": {"text/plain": repr(value)}})
@@ -143,7 +164,7 @@ class TrustedCells:
                     f"keeps {self.max_output_chars} characters per cell ...\n")
         return text
 
-    def _borrow(self, names: set[str]) -> None:
+    def _borrow(self, names: frozenset[str]) -> None:
         """Bind the names a test reads that only the student's kernel has, afresh.
 
         What an earlier test borrowed is dropped first, unless that test bound the name to
