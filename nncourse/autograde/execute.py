@@ -87,7 +87,7 @@ class SandboxedExecute(NbGraderPreprocessor):
                                  self.max_output_chars)
             report = run_notebook(nb.cells, kernel, workdir, options, nbformat.from_dict)
         finally:
-            _discard(kernel)
+            KERNELS.retire(kernel)
         if report.language_info:
             nb.metadata["language_info"] = nbformat.from_dict(report.language_info)
         self._write_report(report)
@@ -156,12 +156,14 @@ class KernelSupply:
 
     def __init__(self) -> None:
         self.ready: dict[KernelKind, Kernel] = {}
+        self.retired: list[Kernel] = []
         self.templates: dict[tuple[str | None, tuple[str, ...]], KernelTemplate | None] = {}
         self.lock = threading.Lock()  # a cluster worker may grade in several threads
         atexit.register(self.close)
 
     def take(self, kind: KernelKind) -> Kernel:
         """A kernel of this kind: the one started ahead, or a new one."""
+        self._bury()
         with self.lock:
             kernel = self.ready.pop(kind, None)
         if kernel is not None and kernel.alive():
@@ -169,6 +171,19 @@ class KernelSupply:
         if kernel is not None:
             _discard(kernel)
         return self._new(kind)
+
+    def retire(self, kernel: Kernel) -> None:
+        """Kill a used kernel now; await its end and remove its folder at the next
+        :meth:`take` or :meth:`close`, rather than while the grader waits for it."""
+        kernel.close(wait=False)
+        with self.lock:
+            self.retired.append(kernel)
+
+    def _bury(self) -> None:
+        with self.lock:
+            retired, self.retired = self.retired, []
+        for kernel in retired:
+            _discard(kernel)
 
     def start(self, kind: KernelKind) -> None:
         """Start a kernel of this kind ahead, unless one is ready."""
@@ -205,6 +220,7 @@ class KernelSupply:
 
     def close(self) -> None:
         """Stop every kernel started ahead and every template; remove their folders."""
+        self._bury()
         with self.lock:
             spares, self.ready = list(self.ready.values()), {}
             templates, self.templates = list(self.templates.values()), {}

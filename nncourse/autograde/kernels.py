@@ -348,16 +348,20 @@ class Kernel:
         """Kill the kernel at once, with everything it started."""
         self.process.kill()
 
-    def close(self) -> None:
-        """Stop the kernel and the client's channels; remove nothing of the working folder."""
-        if self.closed:
-            return
-        self.closed = True
-        if self._client is not None:
-            self._client.stop_channels()
-        if self.alive():
-            self.kill()
-        self.process.wait()
+    def close(self, wait: bool = True) -> None:
+        """Stop the kernel and the client's channels; remove nothing of the working folder.
+
+        With ``wait``, return once the kernel's process has ended (a killed kernel takes
+        milliseconds to release its memory); again with ``wait`` after closing without.
+        """
+        if not self.closed:
+            self.closed = True
+            if self._client is not None:
+                self._client.stop_channels()
+            if self.alive():
+                self.kill()
+        if wait:
+            self.process.wait()
 
 
 class _LaunchedProcess:
@@ -407,9 +411,11 @@ class _ForkedProcess:
         self.template.kill(self.pid)
 
     def wait(self, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
+        """Until the kernel has ended (a killed one takes a millisecond or two) or ``timeout``."""
+        deadline, pause = time.monotonic() + timeout, 0.0005
         while self.alive() and time.monotonic() < deadline:
-            time.sleep(0.01)
+            time.sleep(pause)
+            pause = min(2 * pause, 0.02)
 
 
 class TemplateUnavailable(RuntimeError):

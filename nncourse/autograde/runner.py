@@ -89,7 +89,8 @@ class RunReport:
 
 def run_notebook(cells: Sequence[Any], kernel: Kernel, workdir: Path, options: RunOptions,
                  make_output: Callable[[dict], Any] = dict) -> RunReport:
-    """Run every cell of a notebook in order; return the report. The kernel is closed after.
+    """Run every cell of a notebook in order; return the report. The kernel is killed after
+    (``kernel.close()`` waits for its end).
 
     Parameters
     ----------
@@ -146,7 +147,7 @@ class _NotebookRun:
             watchdog.cancel()
             if trusted is not None:
                 trusted.link.close()
-            self.kernel.close()
+            self.kernel.close(wait=False)
         report.problems = trusted.problems if trusted is not None else []
         report.seconds = round(time.monotonic() - started, 3)
         return report
