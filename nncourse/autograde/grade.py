@@ -42,6 +42,7 @@ from nncourse.autograde.course import (
     course_layout,
 )
 from nncourse.autograde.gradebook import course_id, ensure_in_gradebook, share_engines
+from nncourse.autograde.journal import write_ahead_log
 from nncourse.autograde.notebook import (
     NotebookError,
     code_imports,
@@ -442,9 +443,10 @@ def _grade_locally(root: Path, assignment: str, todo: dict[str, str], notes: dic
     config = copy.deepcopy(config)
     _set_executor_limits(config, options)
     kind = SandboxedExecute(config=config).kernel_kind()
-    with ProcessPoolExecutor(max_workers=max(1, options.jobs), mp_context=_worker_context(),
-                             initializer=_start_worker,
-                             initargs=(os.getpid(), kind)) as pool:
+    with write_ahead_log(config.CourseDirectory.db_url), \
+            ProcessPoolExecutor(max_workers=max(1, options.jobs), mp_context=_worker_context(),
+                                initializer=_start_worker,
+                                initargs=(os.getpid(), kind)) as pool:
         futures = {pool.submit(grade_submission, str(root), assignment, student, key,
                                notes.get(student, ""), options): student
                    for student, key in todo.items()}
