@@ -22,15 +22,37 @@ def share_engines() -> None:
     nbgrader opens the gradebook about ten times per submission (each step that reads or
     writes it), each time with a new engine: SQLAlchemy then compiles every query afresh,
     a tenth of a second per submission. With one engine per URL, a grading worker compiles
-    each query once. nbgrader still opens, commits and closes its sessions as before
-    (closing disposes of the pooled connections, not of the engine), so what is written
-    and when is unchanged.
+    each query once, and checks once that the gradebook's tables exist. nbgrader still
+    opens, commits and closes its sessions as before (closing disposes of the pooled
+    connections, not of the engine), so what is written and when is unchanged.
     """
     import nbgrader.api
     from sqlalchemy import create_engine
 
     if not isinstance(nbgrader.api.create_engine, functools._lru_cache_wrapper):
         nbgrader.api.create_engine = functools.cache(create_engine)
+    metadata = nbgrader.api.Base.metadata
+    if not isinstance(metadata.create_all, _CreateTablesOnce):
+        metadata.create_all = _CreateTablesOnce(metadata.create_all)
+
+
+class _CreateTablesOnce:
+    """nbgrader's ``Base.metadata.create_all``, run once per engine in this process.
+
+    Each ``Gradebook`` nbgrader opens asks the database whether each of its fifteen tables
+    exists (``create_all`` creates the missing ones): two thirds of the queries of grading a
+    submission. Once they exist for an engine (one per URL, see :func:`share_engines`), they
+    stay: nothing drops a gradebook's tables while it is graded.
+    """
+
+    def __init__(self, create_all: Any) -> None:
+        self.create_all = create_all
+        self.done: set[Any] = set()
+
+    def __call__(self, bind: Any, **kwargs: Any) -> None:
+        if bind not in self.done:
+            self.create_all(bind=bind, **kwargs)
+            self.done.add(bind)
 
 
 def course_id(config: Any) -> str:
