@@ -12,7 +12,7 @@ import gc
 import os
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from nncourse.autograde import skip_slow_optional_imports
@@ -115,20 +115,15 @@ def _progress(finished: Iterator[Record], total: int) -> Iterator[Record]:
             bar.update()
 
 
-def _load_plotting_meanwhile(finished: Iterator[Record]) -> Iterator[Record]:
-    """Pass the records on; once the first is in, import matplotlib for the report in a
-    thread of this (otherwise waiting) process.
+def _load_plotting_meanwhile() -> None:
+    """Import matplotlib for the report in a thread, while the workers grade.
 
-    Not before: the grading workers are forked from this process, and a fork taken while
-    another thread imports would leave the child with that import's locks held.
+    Called once the workers are forked: a fork taken while another thread imports would
+    leave the child with that import's locks held.
     """
     from nncourse.autograde.report import load_plotting
 
-    for index, record in enumerate(finished):
-        if index == 0:
-            threading.Thread(target=load_plotting, name="nncourse-load-plotting",
-                             daemon=True).start()
-        yield record
+    threading.Thread(target=load_plotting, name="nncourse-load-plotting", daemon=True).start()
 
 
 def _grade(args: argparse.Namespace) -> int:
@@ -142,11 +137,8 @@ def _grade(args: argparse.Namespace) -> int:
     where = f"on {options.scheduler}" if options.scheduler else f"with {options.jobs} jobs"
     print(f"grading {args.assignment} in {root} {where} (isolation: {isolation()})",
           file=sys.stderr)
-    def follow(finished: Iterator[Record], total: int) -> Iterable[Record]:
-        finished = _load_plotting_meanwhile(finished)
-        return finished if args.quiet else _progress(finished, total)
-
-    records = grade(root, args.assignment, args.submissions, options, progress=follow)
+    records = grade(root, args.assignment, args.submissions, options,
+                    progress=None if args.quiet else _progress, started=_load_plotting_meanwhile)
     if not records:
         print(f"no submissions of {args.assignment} under {root / 'submitted'}",
               file=sys.stderr)

@@ -10,13 +10,20 @@ from __future__ import annotations
 import json
 import textwrap
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from nncourse.autograde import sandbox
 from nncourse.autograde.execute import KernelKind, KernelSupply
-from nncourse.autograde.kernels import CellOutputs, Kernel, KernelTemplate, TemplateUnavailable
+from nncourse.autograde.kernels import (
+    CellOutputs,
+    Kernel,
+    KernelTemplate,
+    TemplateClient,
+    TemplateUnavailable,
+)
 
 pytestmark = pytest.mark.skipif(sandbox.bwrap_path() is None, reason="needs bubblewrap")
 
@@ -31,7 +38,7 @@ def template() -> Iterator[KernelTemplate]:
     started.close()
 
 
-def fork(template: KernelTemplate, memory_mb: int = 2048) -> Kernel:
+def fork(template: TemplateClient, memory_mb: int = 2048) -> Kernel:
     kernel = Kernel(sandbox.grading_spec(template.new_workdir(), memory_mb, None),
                     template=template)
     kernel.wait_ready(60)
@@ -68,7 +75,7 @@ SECOND = """
     found = {"job": sorted(os.listdir("/job")), "tmp": os.listdir("/tmp"),
              "shm": os.listdir("/dev/shm"),
              "pids": sorted(int(name) for name in os.listdir("/proc") if name.isdigit()),
-             "other_folder": os.path.exists(OTHER)}
+             "other_folder": os.path.exists(OTHER), "template": os.path.exists(TEMPLATE)}
     try:
         os.kill(SLEEPER, signal.SIGKILL)
         found["signal"] = "sent"
@@ -87,25 +94,58 @@ SECOND = """
 def test_forked_kernels_cannot_see_or_signal_each_other(template: KernelTemplate) -> None:
     first, second = fork(template), fork(template)
     try:
-        facts = json.loads(run(first, FIRST))
-        assert facts["pid"] == 2 and facts["uid"] == sandbox.NOBODY
-        assert int(facts["caps"], 16) == 0 and int(facts["bounding"], 16) == 0
-        assert facts["no_new_privs"] == "1" and facts["cwd"] == "/job"
-        code = SECOND.replace("OTHER", repr(str(first.spec.workdir))).replace(
-            "SLEEPER", str(facts["sleeper"]))
-        seen = json.loads(run(second, code))
-        assert "answer.txt" not in seen["job"] and seen["tmp"] == [] and seen["shm"] == []
-        assert seen["pids"] == [1, 2] and not seen["other_folder"]
-        assert seen["signal"] == "no such process"  # its own PID space: the number is free
-        assert seen["socket"] in ("ConnectionRefusedError", "FileNotFoundError")
-        assert first.alive()
-        assert "sleeping" in run(first, f"""
-            import os
-            print("sleeping" if os.path.exists("/proc/{facts['sleeper']}") else "gone")
-            """)
+        assert_separate(first, second)
     finally:
         first.close()
         second.close()
+
+
+def test_workers_share_a_template_each_through_a_connection_of_its_own(
+        template: KernelTemplate) -> None:
+    """What ``nncourse grade`` does: one template per machine, one connection per worker."""
+    clients = [TemplateClient(template.jobs) for _ in range(2)]
+    with ThreadPoolExecutor(2) as pool:  # both ask at the same time
+        first, second = pool.map(fork, clients)
+    try:
+        assert_separate(first, second)
+        first.close()
+        clients[0].close()  # one worker is done: the other goes on
+        assert run(second, "print(6 * 7)") == "42\n"
+        third = fork(clients[1])
+        assert run(third, "print(6 * 7)") == "42\n"
+        third.close()
+    finally:
+        first.close()
+        second.close()
+        for client in clients:
+            client.close()
+
+
+def test_no_template_to_share_where_none_listens(tmp_path: Path) -> None:
+    with pytest.raises(TemplateUnavailable):
+        TemplateClient(tmp_path)
+
+
+def assert_separate(first: Kernel, second: Kernel) -> None:
+    """Two live kernels forked from one template cannot see or reach each other."""
+    facts = json.loads(run(first, FIRST))
+    assert facts["pid"] == 2 and facts["uid"] == sandbox.NOBODY
+    assert int(facts["caps"], 16) == 0 and int(facts["bounding"], 16) == 0
+    assert facts["no_new_privs"] == "1" and facts["cwd"] == "/job"
+    template_socket = first.spec.workdir.parent / TemplateClient.SOCKET
+    assert template_socket.exists()  # seen from here, hidden from the kernels
+    code = SECOND.replace("OTHER", repr(str(first.spec.workdir))).replace(
+        "SLEEPER", str(facts["sleeper"])).replace("TEMPLATE", repr(str(template_socket)))
+    seen = json.loads(run(second, code))
+    assert "answer.txt" not in seen["job"] and seen["tmp"] == [] and seen["shm"] == []
+    assert seen["pids"] == [1, 2] and not seen["other_folder"] and not seen["template"]
+    assert seen["signal"] == "no such process"  # its own PID space: the number is free
+    assert seen["socket"] in ("ConnectionRefusedError", "FileNotFoundError")
+    assert first.alive()
+    assert "sleeping" in run(first, f"""
+        import os
+        print("sleeping" if os.path.exists("/proc/{facts['sleeper']}") else "gone")
+        """)
 
 
 def test_a_killed_kernel_takes_what_it_started_and_spares_the_other(

@@ -33,7 +33,12 @@ from traitlets import Bool, Integer, List, Unicode
 
 from nncourse.autograde import sandbox
 from nncourse.autograde.course import KERNEL_MEMORY_MB, SUBMISSION_TIMEOUT_S
-from nncourse.autograde.kernels import Kernel, KernelTemplate, TemplateUnavailable
+from nncourse.autograde.kernels import (
+    Kernel,
+    KernelTemplate,
+    TemplateClient,
+    TemplateUnavailable,
+)
 from nncourse.autograde.notebook import grade_id
 from nncourse.autograde.runner import RunOptions, RunReport, run_notebook
 
@@ -147,17 +152,18 @@ class KernelSupply:
 
     A kernel is forked from a :class:`~nncourse.autograde.kernels.KernelTemplate` (a few
     milliseconds instead of a third of a second of CPU) where bubblewrap and nested
-    namespaces allow, else started as a sandboxed process of its own. Either way the next
-    submission's kernel is started while the current one runs. Each kernel has its own
-    sandbox and its own new working folder: it has run nothing when it is taken, and nothing
-    of one submission reaches the kernel of another. What is left (the spare kernel of the
-    last submission, the templates) is stopped when the process ends.
+    namespaces allow, else started as a sandboxed process of its own. The template is this
+    process's own, or one it shares with the other workers of its machine (:meth:`share`).
+    Either way the next submission's kernel is started while the current one runs. Each
+    kernel has its own sandbox and its own new working folder: it has run nothing when it is
+    taken, and nothing of one submission reaches the kernel of another. What is left (the
+    spare kernel of the last submission, the templates) is stopped when the process ends.
     """
 
     def __init__(self) -> None:
         self.ready: dict[KernelKind, Kernel] = {}
         self.retired: list[Kernel] = []
-        self.templates: dict[tuple[str | None, tuple[str, ...]], KernelTemplate | None] = {}
+        self.templates: dict[tuple[str | None, tuple[str, ...]], TemplateClient | None] = {}
         self.lock = threading.Lock()  # a cluster worker may grade in several threads
         atexit.register(self.close)
 
@@ -171,6 +177,17 @@ class KernelSupply:
         if kernel is not None:
             _discard(kernel)
         return self._new(kind)
+
+    def share(self, kind: KernelKind, jobs: Path) -> None:
+        """Fork this kind's kernels from the template another process started in ``jobs``
+        (``nncourse grade`` starts one per machine for its workers); without it, or when
+        it cannot fork, this process starts its own as before."""
+        try:
+            client = TemplateClient(jobs)
+        except TemplateUnavailable:
+            return
+        with self.lock:
+            self.templates[(kind.data_dir, kind.preload)] = client
 
     def retire(self, kernel: Kernel) -> None:
         """Kill a used kernel now; await its end and remove its folder at the next
@@ -203,7 +220,7 @@ class KernelSupply:
         workdir = Path(tempfile.mkdtemp(prefix="nncourse-kernel-"))
         return Kernel(sandbox.grading_spec(workdir, kind.memory_mb, kind.data_dir))
 
-    def _template(self, kind: KernelKind) -> KernelTemplate | None:
+    def _template(self, kind: KernelKind) -> TemplateClient | None:
         key = (kind.data_dir, kind.preload)
         if key not in self.templates:
             try:

@@ -57,6 +57,7 @@ from nncourse.autograde.submissions import expected_notebooks, import_submission
 
 if TYPE_CHECKING:
     from nncourse.autograde.execute import KernelKind
+    from nncourse.autograde.kernels import KernelTemplate
 
 
 @dataclass(frozen=True)
@@ -340,17 +341,39 @@ def preload_modules(layout: Layout, assignment: str, students: Iterable[str] = (
     return tuple(sorted(wanted & PRELOADABLE))
 
 
-def _start_worker(parent: int, kind: KernelKind) -> None:
-    """Worker initializer: exit with the parent, and start the first submission's kernel.
+def _start_worker(parent: int, kind: KernelKind, shared: str | None) -> None:
+    """Worker initializer: exit with the parent; fork kernels from the ``shared`` template
+    (its folder of jobs) when there is one, else start the first submission's kernel.
 
-    The worker's kernels are stopped when it ends (see
-    :class:`~nncourse.autograde.execute.KernelSupply`).
+    With a shared template the worker does not wait for it here: it boots while the worker
+    does the first submission's steps before the execution. The worker's kernels are stopped
+    when it ends (see :class:`~nncourse.autograde.execute.KernelSupply`).
     """
     from nncourse.autograde.execute import KERNELS
 
     _exit_with_parent(parent)
     multiprocessing.util.Finalize(None, KERNELS.close, exitpriority=10)
-    KERNELS.start(kind)
+    if shared:
+        KERNELS.share(kind, Path(shared))
+    else:
+        KERNELS.start(kind)
+
+
+def _shared_template(kind: KernelKind) -> KernelTemplate | None:
+    """The machine's kernel template for the workers, started now (not waited for).
+
+    One template per machine rather than per worker: its imports (PyTorch: a second of CPU
+    and hundreds of MB) are paid once, while the workers start. None where kernels are not
+    forked from a template.
+    """
+    from nncourse.autograde.kernels import KernelTemplate, TemplateUnavailable
+
+    if not kind.template:
+        return None
+    try:
+        return KernelTemplate(kind.data_dir, kind.preload, wait=False)
+    except (TemplateUnavailable, OSError):
+        return None
 
 
 def _worker_context() -> multiprocessing.context.BaseContext:
@@ -373,7 +396,7 @@ def _worker_context() -> multiprocessing.context.BaseContext:
 def grade(root: str | Path, assignment: str, source: str | Path | None = None,
           options: GradeOptions | None = None,
           progress: Callable[[Iterator[Record], int], Iterable[Record]] | None = None,
-          ) -> dict[str, Record]:
+          started: Callable[[], None] | None = None) -> dict[str, Record]:
     """Grade every submission of ``assignment`` that has no up-to-date record.
 
     Parameters
@@ -389,6 +412,9 @@ def grade(root: str | Path, assignment: str, source: str | Path | None = None,
         Jobs or scheduler, limits and gradebook; the defaults otherwise.
     progress : callable, optional
         Wraps the iterator of finished records (and their count), e.g. with a progress bar.
+    started : callable, optional
+        Called once the submissions are being graded (the local workers forked: this process
+        may start threads from then on).
 
     Returns
     -------
@@ -421,8 +447,11 @@ def grade(root: str | Path, assignment: str, source: str | Path | None = None,
         from nncourse.autograde.cluster import grade_on_cluster
 
         finished = grade_on_cluster(layout, assignment, todo, imported.notes, options)
+        if started is not None:
+            started()
     else:
-        finished = _grade_locally(root, assignment, todo, imported.notes, options, config)
+        finished = _grade_locally(root, assignment, todo, imported.notes, options, config,
+                                  started)
     for record in progress(finished, len(todo)) if progress else finished:
         _write_record(root, assignment, record)
         records[record.student] = record
@@ -430,11 +459,12 @@ def grade(root: str | Path, assignment: str, source: str | Path | None = None,
 
 
 def _grade_locally(root: Path, assignment: str, todo: dict[str, str], notes: dict[str, str],
-                   options: GradeOptions, config: Any) -> Iterator[Record]:
+                   options: GradeOptions, config: Any,
+                   started: Callable[[], None] | None = None) -> Iterator[Record]:
     """Grade the ``todo`` students (student -> key) in ``options.jobs`` local processes.
 
     ``config`` is the course's: each worker starts its first kernel with the settings its
-    ``SandboxedExecute`` will ask for.
+    ``SandboxedExecute`` will ask for. ``started`` is called once every worker is forked.
     """
     if not todo:
         return
@@ -443,13 +473,20 @@ def _grade_locally(root: Path, assignment: str, todo: dict[str, str], notes: dic
     config = copy.deepcopy(config)
     _set_executor_limits(config, options)
     kind = SandboxedExecute(config=config).kernel_kind()
-    with write_ahead_log(config.CourseDirectory.db_url), \
-            ProcessPoolExecutor(max_workers=max(1, options.jobs), mp_context=_worker_context(),
-                                initializer=_start_worker,
-                                initargs=(os.getpid(), kind)) as pool:
+    context = _worker_context()
+    shared = _shared_template(kind)
+    with contextlib.ExitStack() as stack:
+        if shared is not None:
+            stack.callback(shared.close)
+        stack.enter_context(write_ahead_log(config.CourseDirectory.db_url))
+        pool = stack.enter_context(ProcessPoolExecutor(
+            max_workers=max(1, options.jobs), mp_context=context, initializer=_start_worker,
+            initargs=(os.getpid(), kind, str(shared.jobs) if shared else None)))
         futures = {pool.submit(grade_submission, str(root), assignment, student, key,
                                notes.get(student, ""), options): student
                    for student, key in todo.items()}
+        if started is not None:  # a forking pool has forked all its workers at the first submit
+            started()
         for future in as_completed(futures):
             student = futures[future]
             try:

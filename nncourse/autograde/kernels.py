@@ -19,6 +19,7 @@ import queue
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -166,12 +167,13 @@ class Kernel:
     ----------
     spec : SandboxSpec
         Where and how the kernel runs (sandbox, limits, environment).
-    template : KernelTemplate, optional
-        Fork the kernel from this template (``spec.workdir`` one of its job folders)
-        instead of starting a process.
+    template : TemplateClient, optional
+        Fork the kernel from this template (a :class:`KernelTemplate`, or a connection to
+        another process's; ``spec.workdir`` one of its job folders) instead of starting a
+        process.
     """
 
-    def __init__(self, spec: sandbox.SandboxSpec, template: KernelTemplate | None = None
+    def __init__(self, spec: sandbox.SandboxSpec, template: TemplateClient | None = None
                  ) -> None:
         self.spec = spec
         folder = Path(spec.workdir)
@@ -388,9 +390,9 @@ class _LaunchedProcess:
 
 
 class _ForkedProcess:
-    """A kernel forked by a :class:`KernelTemplate`; alive while it holds its folder's lock."""
+    """A kernel forked by a kernel template; alive while it holds its folder's lock."""
 
-    def __init__(self, template: KernelTemplate, pid: int, workdir: Path) -> None:
+    def __init__(self, template: TemplateClient, pid: int, workdir: Path) -> None:
         self.template, self.pid = template, pid
         self.alive_file = workdir / zygote.ALIVE_FILE
 
@@ -422,53 +424,49 @@ class TemplateUnavailable(RuntimeError):
     """Kernels cannot be forked from a template here (no bubblewrap, no nested namespaces)."""
 
 
-class KernelTemplate:
-    """A kernel template (:mod:`~nncourse.autograde.kernel.zygote`) in its own sandbox.
+class TemplateClient:
+    """A connection to a kernel template another process started (see :class:`KernelTemplate`).
 
-    Kernels forked from it start in a few milliseconds instead of a third of a second of
-    CPU, each in namespaces of its own (see the zygote's module text for what they share:
-    the libraries imported before the fork, nothing else).
+    The grading workers of one machine share the template ``nncourse grade`` starts: each
+    forks its kernels through a connection of its own. Closing the connection leaves the
+    template and its kernels to their starter.
 
     Parameters
     ----------
-    data_dir : str or None
-        The data sets' folder, readable by the kernels.
-    preload : sequence of str
-        Modules to import before forking, beyond what every kernel loads.
+    jobs : Path
+        The template's folder of jobs (:attr:`KernelTemplate.jobs`).
 
     Raises
     ------
     TemplateUnavailable
-        Without bubblewrap, or where forked kernels cannot enter their own namespaces.
+        When no template listens there.
     """
 
-    def __init__(self, data_dir: str | None, preload: Sequence[str] = ()) -> None:
-        if sandbox.bwrap_path() is None:
-            raise TemplateUnavailable("bubblewrap is not installed")
-        self.jobs = Path(tempfile.mkdtemp(prefix="nncourse-jobs-"))
-        self.log = self.jobs.with_suffix(".log")
-        spec = sandbox.grading_spec(self.jobs, 0, data_dir)
-        command = [sys.executable, zygote.__file__, *BASE_PRELOAD, *preload]
-        with self.log.open("w") as log:
-            self.popen = subprocess.Popen(
-                sandbox.wrap(command, spec, template=True), env=dict(spec.env),
-                cwd=str(self.jobs), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-                start_new_session=True, text=True)
+    SOCKET = "template.sock"
+    """The template's listening socket, in its folder of jobs."""
+
+    def __init__(self, jobs: Path) -> None:
+        self.jobs = Path(jobs)
         self.lock = threading.Lock()
-        answer = self._answer()
-        if not answer.get("ready"):
-            self.close()
-            raise TemplateUnavailable(answer.get("why", "the kernel template did not start"))
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            connection.connect(str(self.jobs / self.SOCKET))
+        except OSError as error:
+            connection.close()
+            raise TemplateUnavailable(f"no kernel template at {self.jobs}: {error}") from error
+        self.requests = connection.makefile("w", encoding="utf-8")
+        self.answers = connection.makefile("r", encoding="utf-8")
+        self.streams: tuple[Any, ...] = (self.requests, self.answers, connection)
 
     def _answer(self) -> dict[str, Any]:
-        line = self.popen.stdout.readline()
+        line = self.answers.readline()
         if not line:
             raise TemplateUnavailable("the kernel template stopped")
         return json.loads(line)
 
     def _send(self, request: dict[str, Any]) -> None:
-        self.popen.stdin.write(json.dumps(request) + "\n")
-        self.popen.stdin.flush()
+        self.requests.write(json.dumps(request) + "\n")
+        self.requests.flush()
 
     def new_workdir(self) -> Path:
         """A new, empty working folder for one kernel, in the template's folder of jobs."""
@@ -495,9 +493,84 @@ class KernelTemplate:
             self._send({"op": "kill", "pid": pid})
 
     def close(self) -> None:
+        """Close this process's connection (the template goes on)."""
+        for stream in self.streams:
+            with contextlib.suppress(OSError, ValueError):
+                stream.close()
+
+
+class KernelTemplate(TemplateClient):
+    """A kernel template (:mod:`~nncourse.autograde.kernel.zygote`) in its own sandbox.
+
+    Kernels forked from it start in a few milliseconds instead of a third of a second of
+    CPU, each in namespaces of its own (see the zygote's module text for what they share:
+    the libraries imported before the fork, nothing else). Its starter talks to it through
+    its standard streams; other processes connect to its socket (:class:`TemplateClient`).
+
+    Parameters
+    ----------
+    data_dir : str or None
+        The data sets' folder, readable by the kernels.
+    preload : sequence of str
+        Modules to import before forking, beyond what every kernel loads.
+    wait : bool, default True
+        Wait until it has imported them (and say now if it cannot fork kernels); without,
+        the first request waits, and other processes can connect at once.
+
+    Raises
+    ------
+    TemplateUnavailable
+        Without bubblewrap, or where forked kernels cannot enter their own namespaces.
+    """
+
+    def __init__(self, data_dir: str | None, preload: Sequence[str] = (), *,
+                 wait: bool = True) -> None:
+        if sandbox.bwrap_path() is None:
+            raise TemplateUnavailable("bubblewrap is not installed")
+        self.jobs = Path(tempfile.mkdtemp(prefix="nncourse-jobs-"))
+        self.log = self.jobs.with_suffix(".log")
+        self.lock = threading.Lock()
+        spec = sandbox.grading_spec(self.jobs, 0, data_dir)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+            listener.bind(str(self.jobs / self.SOCKET))
+            listener.listen(64)
+            command = [sys.executable, zygote.__file__, "--listen", str(listener.fileno()),
+                       *BASE_PRELOAD, *preload]
+            with self.log.open("w") as log:
+                self.popen = subprocess.Popen(
+                    sandbox.wrap(command, spec, template=True), env=dict(spec.env),
+                    cwd=str(self.jobs), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                    stderr=log, start_new_session=True, text=True,
+                    pass_fds=(listener.fileno(),))
+        self.requests, self.answers = self.popen.stdin, self.popen.stdout
+        self.streams = (self.requests, self.answers)
+        self.waited = False
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self) -> None:
+        """Until the template has imported its modules.
+
+        Raises
+        ------
+        TemplateUnavailable
+            When it cannot fork kernels here (it has then ended).
+        """
+        if self.waited:
+            return
+        self.waited = True
+        answer = self._answer()
+        if not answer.get("ready"):
+            self.close()
+            raise TemplateUnavailable(answer.get("why", "the kernel template did not start"))
+
+    def fork(self, spec: sandbox.SandboxSpec, connection_file: Path) -> _ForkedProcess:
+        self.wait_ready()
+        return super().fork(spec, connection_file)
+
+    def close(self) -> None:
         """Stop the template (its kernels die with it) and remove its folder."""
-        with contextlib.suppress(OSError, ValueError):
-            self.popen.stdin.close()
+        super().close()
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.popen.pid, signal.SIGKILL)
         self.popen.wait()

@@ -11,6 +11,10 @@ requests on its standard input, one JSON object per line:
 ``{"op": "kill", "pid": PID}``
     kill that kernel and everything it started; no answer.
 
+With ``--listen FD`` (a listening Unix socket its starter bound), it answers the same
+requests on every connection to that socket as well: the grading workers of one machine
+share one template, each through a connection of its own.
+
 Each forked kernel enters namespaces of its own before any student code runs: a user
 namespace (uid ``nobody`` again, every capability dropped once it is set up, no new
 privileges), a PID namespace (it is process 1 and sees only what it starts; everything in
@@ -32,16 +36,21 @@ holds nothing of the grader's.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import fcntl
 import importlib
 import json
 import os
 import random
+import selectors
 import signal
+import socket
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from nncourse.autograde.kernel.launcher import apply_limits, run_kernel
 
@@ -207,8 +216,64 @@ def _can_sandbox() -> str:
     return "" if os.waitstatus_to_exitcode(status) == 0 else "namespaces cannot be nested here"
 
 
-def serve(preload: list[str]) -> None:
-    """Import ``preload``, answer ``ready``, then serve requests from standard input."""
+def _handle(line: bytes, answer: Callable[[dict], None]) -> None:
+    request = json.loads(line)
+    _reap()
+    if request["op"] == "start":
+        answer(_start(request))
+    elif request["op"] == "kill":
+        try:
+            os.kill(int(request["pid"]), signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+class _Lines:
+    """Requests arriving on one descriptor, one JSON object per line, and where answers go."""
+
+    def __init__(self, fd: int, answer: Callable[[dict], None]) -> None:
+        self.fd, self.answer, self.pending = fd, answer, b""
+
+    def read(self) -> bool:
+        """Handle the whole lines that arrived; False once the other end has closed."""
+        try:
+            data = os.read(self.fd, 1 << 16)
+        except OSError:
+            data = b""
+        self.pending += data
+        *lines, self.pending = self.pending.split(b"\n")
+        for line in lines:
+            if line.strip():
+                self._handle(line)
+        return bool(data)
+
+    def _handle(self, line: bytes) -> None:
+        try:
+            _handle(line, self.answer)
+        except (OSError, ValueError, KeyError, TypeError):
+            traceback.print_exc()  # to the template's log; a bad request is not answered
+
+
+def _answer_to(stream: Any) -> Callable[[dict], None]:
+    def answer(message: dict) -> None:
+        stream.write(json.dumps(message) + "\n")
+        stream.flush()
+    return answer
+
+
+def _answer_on(connection: socket.socket) -> Callable[[dict], None]:
+    def answer(message: dict) -> None:
+        with contextlib.suppress(OSError):  # a worker that went away
+            connection.sendall((json.dumps(message) + "\n").encode())
+    return answer
+
+
+def serve(preload: list[str], listener: socket.socket | None = None) -> None:
+    """Import ``preload``, answer ``ready``, then serve requests until standard input ends.
+
+    Requests come from standard input (answered on standard output) and from each
+    connection to ``listener`` (answered on that connection), one at a time.
+    """
     unsupported = _can_sandbox()
     if unsupported:
         print(json.dumps({"ready": False, "why": unsupported}), flush=True)
@@ -219,18 +284,23 @@ def serve(preload: list[str]) -> None:
             importlib.import_module(name)
         except Exception as error:  # noqa: BLE001 (a kernel imports it again, and says why)
             failed.append(f"{name}: {error!r}")
-    answer = sys.stdout
-    print(json.dumps({"ready": True, "not_preloaded": failed}), file=answer, flush=True)
-    for line in sys.stdin:
-        request = json.loads(line)
-        _reap()
-        if request["op"] == "start":
-            print(json.dumps(_start(request)), file=answer, flush=True)
-        elif request["op"] == "kill":
-            try:
-                os.kill(int(request["pid"]), signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+    print(json.dumps({"ready": True, "not_preloaded": failed}), flush=True)
+    waiting = selectors.DefaultSelector()  # no thread: the template must stay forkable
+    waiting.register(sys.stdin.fileno(), selectors.EVENT_READ,
+                     _Lines(sys.stdin.fileno(), _answer_to(sys.stdout)))
+    if listener is not None:
+        waiting.register(listener, selectors.EVENT_READ, None)
+    while True:
+        for key, _ in waiting.select():
+            if key.data is None:  # a new connection
+                connection, _ = listener.accept()
+                waiting.register(connection, selectors.EVENT_READ,
+                                 _Lines(connection.fileno(), _answer_on(connection)))
+            elif not key.data.read():
+                if key.fd == sys.stdin.fileno():
+                    return  # its starter is gone
+                waiting.unregister(key.fileobj)
+                key.fileobj.close()
 
 
 if __name__ == "__main__":
@@ -238,4 +308,9 @@ if __name__ == "__main__":
     if sys.path and sys.path[0] == here:
         del sys.path[0]
     sys.modules["debugpy"] = None  # as the launcher: kernels without the debugger
-    serve(sys.argv[1:])
+    arguments = sys.argv[1:]
+    shared = None
+    if arguments[:1] == ["--listen"]:
+        shared = socket.socket(fileno=int(arguments[1]))
+        arguments = arguments[2:]
+    serve(arguments, shared)
