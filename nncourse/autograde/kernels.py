@@ -244,9 +244,9 @@ class Kernel:
             self.client.get_iopub_msg(timeout=IOPUB_WAIT_S)
         except queue.Empty:
             return False
-        while True:
+        while True:  # what else has arrived (later messages of kernel_info are ignored)
             try:
-                self.client.get_iopub_msg(timeout=0.01)
+                self.client.get_iopub_msg(timeout=0)
             except queue.Empty:
                 return True
 
