@@ -193,3 +193,24 @@ def test_kernels_are_started_on_their_own_without_a_template(tmp_path: Path) -> 
         forked.close()
     finally:
         supply.close()
+
+
+def test_a_template_imports_more_before_the_next_fork() -> None:
+    """What ``nncourse grade`` does with the template it starts before reading the config."""
+    try:
+        template = KernelTemplate(None, wait=False)
+    except TemplateUnavailable as error:
+        pytest.skip(f"no kernel template here: {error}")
+    try:
+        client = TemplateClient(template.jobs)
+        before = fork(client)
+        template.preload_more(["colorsys"])
+        after = fork(client)
+        assert template.preload == ("colorsys",)
+        loaded = "import sys\nprint('colorsys' in sys.modules)"
+        assert (run(before, loaded), run(after, loaded)) == ("False\n", "True\n")
+        before.close()
+        after.close()
+        client.close()
+    finally:
+        template.close()

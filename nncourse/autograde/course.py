@@ -8,6 +8,7 @@ folder ``solutions`` and its release folder ``exercises``.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,12 @@ KERNEL_MEMORY_MB = 3072
 """Address-space limit of a grading kernel."""
 SQLITE_BUSY_TIMEOUT_S = 60
 """How long a SQLite gradebook write waits for another worker's."""
+
+
+def default_data_dir() -> str | None:
+    """The data sets' folder a grading kernel gets unless the course config says otherwise:
+    this process's ``NNCOURSE_DATA``."""
+    return os.environ.get("NNCOURSE_DATA") or None
 
 
 def find_course_root(start: str | Path | None = None) -> Path:

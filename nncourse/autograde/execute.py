@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import atexit
 import json
-import os
 import shutil
 import tempfile
 import threading
@@ -32,7 +31,11 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Integer, List, Unicode
 
 from nncourse.autograde import sandbox
-from nncourse.autograde.course import KERNEL_MEMORY_MB, SUBMISSION_TIMEOUT_S
+from nncourse.autograde.course import (
+    KERNEL_MEMORY_MB,
+    SUBMISSION_TIMEOUT_S,
+    default_data_dir,
+)
 from nncourse.autograde.kernels import (
     Kernel,
     KernelTemplate,
@@ -59,7 +62,7 @@ class SandboxedExecute(NbGraderPreprocessor):
         SUBMISSION_TIMEOUT_S, help="Seconds the whole notebook may run before its kernel is "
                                    "killed.",
     ).tag(config=True)
-    data_dir = Unicode(os.environ.get("NNCOURSE_DATA", ""),
+    data_dir = Unicode(default_data_dir() or "",
                        help="NNCOURSE_DATA for the kernel.").tag(config=True)
     max_output_chars = Integer(
         100_000, help="Characters of output kept per cell; later output is dropped.",

@@ -40,6 +40,7 @@ from nncourse.autograde.course import (
     Layout,
     course_config,
     course_layout,
+    default_data_dir,
 )
 from nncourse.autograde.gradebook import course_id, ensure_in_gradebook, share_engines
 from nncourse.autograde.journal import write_ahead_log
@@ -359,17 +360,36 @@ def _start_worker(parent: int, kind: KernelKind, shared: str | None) -> None:
         KERNELS.start(kind)
 
 
-def _shared_template(kind: KernelKind) -> KernelTemplate | None:
-    """The machine's kernel template for the workers, started now (not waited for).
+def _start_template_early() -> KernelTemplate | None:
+    """A kernel template for this machine's workers, started before anything else.
+
+    Reading a course's config imports nbgrader and nbconvert: most of a second in which the
+    template imports IPython and numpy beside it. It gets the data sets of this process's
+    environment and only what every kernel loads; :func:`_shared_template` keeps it when
+    the course's kernels are of that kind, and has it import what they preload.
+    """
+    from nncourse.autograde.kernels import KernelTemplate, TemplateUnavailable
+
+    try:
+        return KernelTemplate(default_data_dir(), wait=False)
+    except (TemplateUnavailable, OSError):
+        return None
+
+
+def _shared_template(kind: KernelKind, early: KernelTemplate | None) -> KernelTemplate | None:
+    """The machine's kernel template for the workers: ``early`` if it fits ``kind``, else
+    one started now (neither waited for); None where kernels are not forked from one.
 
     One template per machine rather than per worker: its imports (PyTorch: a second of CPU
-    and hundreds of MB) are paid once, while the workers start. None where kernels are not
-    forked from a template.
+    and hundreds of MB) are paid once, while the workers start.
     """
     from nncourse.autograde.kernels import KernelTemplate, TemplateUnavailable
 
     if not kind.template:
         return None
+    if early is not None and early.data_dir == kind.data_dir and not early.preload:
+        early.preload_more(kind.preload)
+        return early
     try:
         return KernelTemplate(kind.data_dir, kind.preload, wait=False)
     except (TemplateUnavailable, OSError):
@@ -427,7 +447,20 @@ def grade(root: str | Path, assignment: str, source: str | Path | None = None,
         For an unknown assignment or unusable submissions.
     """
     options = options or GradeOptions()
-    root = Path(root).resolve()
+    template = None if options.scheduler else _start_template_early()
+    try:
+        return _grade(Path(root).resolve(), assignment, source, options, progress, started,
+                      template)
+    finally:
+        if template is not None:
+            template.close()
+
+
+def _grade(root: Path, assignment: str, source: str | Path | None, options: GradeOptions,
+           progress: Callable[[Iterator[Record], int], Iterable[Record]] | None,
+           started: Callable[[], None] | None, template: KernelTemplate | None,
+           ) -> dict[str, Record]:
+    """:func:`grade`, with the kernel template it started early (or None)."""
     config = course_config(root, options.db_url)
     layout = course_layout(root, config)
     if not layout.notebooks(assignment):
@@ -451,7 +484,7 @@ def grade(root: str | Path, assignment: str, source: str | Path | None = None,
             started()
     else:
         finished = _grade_locally(root, assignment, todo, imported.notes, options, config,
-                                  started)
+                                  started, template)
     for record in progress(finished, len(todo)) if progress else finished:
         _write_record(root, assignment, record)
         records[record.student] = record
@@ -460,11 +493,13 @@ def grade(root: str | Path, assignment: str, source: str | Path | None = None,
 
 def _grade_locally(root: Path, assignment: str, todo: dict[str, str], notes: dict[str, str],
                    options: GradeOptions, config: Any,
-                   started: Callable[[], None] | None = None) -> Iterator[Record]:
+                   started: Callable[[], None] | None = None,
+                   early: KernelTemplate | None = None) -> Iterator[Record]:
     """Grade the ``todo`` students (student -> key) in ``options.jobs`` local processes.
 
     ``config`` is the course's: each worker starts its first kernel with the settings its
     ``SandboxedExecute`` will ask for. ``started`` is called once every worker is forked.
+    ``early`` is a kernel template started before the config was read, used if it fits.
     """
     if not todo:
         return
@@ -474,7 +509,7 @@ def _grade_locally(root: Path, assignment: str, todo: dict[str, str], notes: dic
     _set_executor_limits(config, options)
     kind = SandboxedExecute(config=config).kernel_kind()
     context = _worker_context()
-    shared = _shared_template(kind)
+    shared = _shared_template(kind, early)
     with contextlib.ExitStack() as stack:
         if shared is not None:
             stack.callback(shared.close)

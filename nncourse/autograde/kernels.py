@@ -530,6 +530,7 @@ class KernelTemplate(TemplateClient):
         self.jobs = Path(tempfile.mkdtemp(prefix="nncourse-jobs-"))
         self.log = self.jobs.with_suffix(".log")
         self.lock = threading.Lock()
+        self.data_dir, self.preload = data_dir, tuple(preload)
         spec = sandbox.grading_spec(self.jobs, 0, data_dir)
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
             listener.bind(str(self.jobs / self.SOCKET))
@@ -567,6 +568,13 @@ class KernelTemplate(TemplateClient):
     def fork(self, spec: sandbox.SandboxSpec, connection_file: Path) -> _ForkedProcess:
         self.wait_ready()
         return super().fork(spec, connection_file)
+
+    def preload_more(self, modules: Sequence[str]) -> None:
+        """Have the template import ``modules`` too, before any fork asked for after this."""
+        if modules:
+            with self.lock, contextlib.suppress(OSError, ValueError):
+                self._send({"op": "import", "modules": list(modules)})
+            self.preload += tuple(modules)
 
     def close(self) -> None:
         """Stop the template (its kernels die with it) and remove its folder."""

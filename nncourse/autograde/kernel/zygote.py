@@ -10,6 +10,8 @@ requests on its standard input, one JSON object per line:
     fork a kernel for one submission; answers ``{"pid": PID}`` or ``{"error": ...}``;
 ``{"op": "kill", "pid": PID}``
     kill that kernel and everything it started; no answer.
+``{"op": "import", "modules": [...]}``
+    import more modules before the next fork (a module that fails is left out); no answer.
 
 With ``--listen FD`` (a listening Unix socket its starter bound), it answers the same
 requests on every connection to that socket as well: the grading workers of one machine
@@ -226,6 +228,19 @@ def _handle(line: bytes, answer: Callable[[dict], None]) -> None:
             os.kill(int(request["pid"]), signal.SIGKILL)
         except ProcessLookupError:
             pass
+    elif request["op"] == "import":
+        _preload(request["modules"])
+
+
+def _preload(modules: list[str]) -> list[str]:
+    """Import ``modules``; return why each that failed did (a kernel imports it again)."""
+    failed = []
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception as error:  # noqa: BLE001 (a kernel imports it again, and says why)
+            failed.append(f"{name}: {error!r}")
+    return failed
 
 
 class _Lines:
@@ -272,26 +287,22 @@ def serve(preload: list[str], listener: socket.socket | None = None) -> None:
     """Import ``preload``, answer ``ready``, then serve requests until standard input ends.
 
     Requests come from standard input (answered on standard output) and from each
-    connection to ``listener`` (answered on that connection), one at a time.
+    connection to ``listener`` (answered on that connection), one at a time, those of
+    standard input first when several wait.
     """
     unsupported = _can_sandbox()
     if unsupported:
         print(json.dumps({"ready": False, "why": unsupported}), flush=True)
         return
-    failed = []
-    for name in preload:
-        try:
-            importlib.import_module(name)
-        except Exception as error:  # noqa: BLE001 (a kernel imports it again, and says why)
-            failed.append(f"{name}: {error!r}")
+    failed = _preload(preload)
     print(json.dumps({"ready": True, "not_preloaded": failed}), flush=True)
     waiting = selectors.DefaultSelector()  # no thread: the template must stay forkable
     waiting.register(sys.stdin.fileno(), selectors.EVENT_READ,
                      _Lines(sys.stdin.fileno(), _answer_to(sys.stdout)))
     if listener is not None:
         waiting.register(listener, selectors.EVENT_READ, None)
-    while True:
-        for key, _ in waiting.select():
+    while True:  # the starter's requests first: what it asked before any worker came
+        for key, _ in sorted(waiting.select(), key=lambda event: event[0].fd != 0):
             if key.data is None:  # a new connection
                 connection, _ = listener.accept()
                 waiting.register(connection, selectors.EVENT_READ,
