@@ -321,7 +321,7 @@ def preload_modules(layout: Layout, assignment: str, students: Iterable[str] = (
 
     Only :data:`~nncourse.autograde.kernels.PRELOADABLE` modules: ones that start no thread
     and keep no per-user state (caches, configuration folders) when imported. A module in
-    the template costs its import once per worker instead of once per submission that
+    the template costs its import once per machine instead of once per submission that
     imports it (PyTorch: a second).
     """
     from nncourse.autograde.kernels import PRELOADABLE

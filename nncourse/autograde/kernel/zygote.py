@@ -1,10 +1,11 @@
 """A kernel template: loaded once, forked into a fresh sandbox for every submission.
 
 Starting a kernel costs an interpreter, IPython, ipykernel and numpy: about a third of a
-second of CPU per submission, more with PyTorch. The grader starts this program once per
-grading worker, inside the same bubblewrap sandbox its kernels get (the course invisible,
-no network, uid ``nobody``, no capabilities); it imports those modules, then waits for
-requests on its standard input, one JSON object per line:
+second of CPU per submission, more with PyTorch. ``nncourse grade`` starts this program
+once per machine (a worker that grades on its own, once per worker), inside the same
+bubblewrap sandbox its kernels get (the course invisible, no network, uid ``nobody``, no
+capabilities); it imports those modules, then waits for requests on its standard input,
+one JSON object per line:
 
 ``{"op": "start", "workdir": ..., "connection_file": ..., "memory_mb": ..., "env": {...}}``
     fork a kernel for one submission; answers ``{"pid": PID}`` or ``{"error": ...}``;
