@@ -214,7 +214,7 @@ def print_round(label: str, measures: dict[str, float | str], n: int, jobs: int)
             (f"(b) nncourse grade --jobs {jobs} --quiet", measures["grade"]))
     for name, seconds in rows:
         print(f"{name:<46}{seconds:>9.1f}  {seconds / n:>12.2f}")
-    print(f"ratio (a)/(b) = {plain / measures['grade']:.2f}   (issue #7: >= 1.8 with --jobs 2)")
+    print(f"ratio (a)/(b) = {plain / measures['grade']:.2f}   (issue #12: >= 5 with --jobs 2)")
     print(f"nncourse grade, per submission (records, mean): {measures['kernel']:.2f} s in the "
           f"kernel, {measures['overhead']:.2f} s around it "
           f"({measures['kernel'] + measures['overhead']:.2f} s in all)")
