@@ -525,6 +525,7 @@ class KernelTemplate(TemplateClient):
 
     def __init__(self, data_dir: str | None, preload: Sequence[str] = (), *,
                  wait: bool = True) -> None:
+        # Not TemplateClient.__init__: the starter talks through the standard streams.
         if sandbox.bwrap_path() is None:
             raise TemplateUnavailable("bubblewrap is not installed")
         self.jobs = Path(tempfile.mkdtemp(prefix="nncourse-jobs-"))

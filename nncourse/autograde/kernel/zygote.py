@@ -219,7 +219,7 @@ def _can_sandbox() -> str:
     return "" if os.waitstatus_to_exitcode(status) == 0 else "namespaces cannot be nested here"
 
 
-def _handle(line: bytes, answer: Callable[[dict], None]) -> None:
+def _serve_request(line: bytes, answer: Callable[[dict], None]) -> None:
     request = json.loads(line)
     _reap()
     if request["op"] == "start":
@@ -265,7 +265,7 @@ class _Lines:
 
     def _handle(self, line: bytes) -> None:
         try:
-            _handle(line, self.answer)
+            _serve_request(line, self.answer)
         except (OSError, ValueError, KeyError, TypeError):
             traceback.print_exc()  # to the template's log; a bad request is not answered
 
@@ -303,7 +303,9 @@ def serve(preload: list[str], listener: socket.socket | None = None) -> None:
     if listener is not None:
         waiting.register(listener, selectors.EVENT_READ, None)
     while True:  # the starter's requests first: what it asked before any worker came
-        for key, _ in sorted(waiting.select(), key=lambda event: event[0].fd != 0):
+        starter_first = sorted(waiting.select(),
+                               key=lambda event: event[0].fd != sys.stdin.fileno())
+        for key, _ in starter_first:
             if key.data is None:  # a new connection
                 connection, _ = listener.accept()
                 waiting.register(connection, selectors.EVENT_READ,
