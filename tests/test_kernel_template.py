@@ -8,6 +8,8 @@ keep any privilege; each has its limits and its own random numbers.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import textwrap
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,11 +20,13 @@ import pytest
 from nncourse.autograde import sandbox
 from nncourse.autograde.execute import KernelKind, KernelSupply
 from nncourse.autograde.kernels import (
+    JOBS_PREFIX,
     CellOutputs,
     Kernel,
     KernelTemplate,
     TemplateClient,
     TemplateUnavailable,
+    remove_stale_jobs,
 )
 
 pytestmark = pytest.mark.skipif(sandbox.bwrap_path() is None, reason="needs bubblewrap")
@@ -214,3 +218,20 @@ def test_a_template_imports_more_before_the_next_fork() -> None:
         client.close()
     finally:
         template.close()
+
+
+def test_folders_left_by_killed_graders_are_removed(tmp_path: Path) -> None:
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    stale = tmp_path / f"{JOBS_PREFIX}{ended.pid}-abc"
+    (stale / "job-1").mkdir(parents=True)
+    (stale / "job-1" / "answer.txt").write_text("a student's file")
+    stale_log = tmp_path / f"{JOBS_PREFIX}{ended.pid}-abc.log"
+    stale_log.write_text("log")
+    live = tmp_path / f"{JOBS_PREFIX}{os.getpid()}-def"
+    live.mkdir()
+    unrelated = tmp_path / "nncourse-jobs-notapid"
+    unrelated.mkdir()
+    assert sorted(remove_stale_jobs(tmp_path)) == [stale, stale_log]
+    assert not stale.exists() and not stale_log.exists()
+    assert live.exists() and unrelated.exists()

@@ -420,6 +420,50 @@ class _ForkedProcess:
             pause = min(2 * pause, 0.02)
 
 
+JOBS_PREFIX = "nncourse-jobs-"
+"""Start of a template's folder of jobs in the temporary folder, then its starter's PID."""
+
+
+def remove_stale_jobs(folder: Path | None = None) -> list[Path]:
+    """Remove the folders of jobs (and logs) that templates of killed graders left behind.
+
+    A grader that is killed cannot remove its template's folder, where its kernels' working
+    folders are (students' files among them). Removed: those whose starter (the PID in the
+    name) no longer runs.
+
+    Parameters
+    ----------
+    folder : Path, optional
+        Where to look; the temporary folder by default.
+
+    Returns
+    -------
+    list of Path
+        What was removed.
+    """
+    removed = []
+    for path in Path(folder or tempfile.gettempdir()).glob(f"{JOBS_PREFIX}*"):
+        starter = path.name.removeprefix(JOBS_PREFIX).split("-", 1)[0].removesuffix(".log")
+        if not starter.isdigit() or _runs(int(starter)):
+            continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
+def _runs(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's
+    return True
+
+
 class TemplateUnavailable(RuntimeError):
     """Kernels cannot be forked from a template here (no bubblewrap, no nested namespaces)."""
 
@@ -528,7 +572,8 @@ class KernelTemplate(TemplateClient):
         # Not TemplateClient.__init__: the starter talks through the standard streams.
         if sandbox.bwrap_path() is None:
             raise TemplateUnavailable("bubblewrap is not installed")
-        self.jobs = Path(tempfile.mkdtemp(prefix="nncourse-jobs-"))
+        remove_stale_jobs()
+        self.jobs = Path(tempfile.mkdtemp(prefix=f"{JOBS_PREFIX}{os.getpid()}-"))
         self.log = self.jobs.with_suffix(".log")
         self.lock = threading.Lock()
         self.data_dir, self.preload = data_dir, tuple(preload)
