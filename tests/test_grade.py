@@ -196,8 +196,9 @@ def test_grade_status_and_reason(graded: GradedClass, submission: Submission) ->
     assert float(row["total"]) == sum(expected.values())  # the hand-graded answer is pending
     for words in submission.reason:
         assert words in row["reason"], f"{words!r} not in {row['reason']!r}"
-    for task, points in submission.partial.items():
-        assert f"{task}: {points} points" in row["reason"], row["reason"]
+    for task, points in submission.partial.items():  # with the checks that failed
+        assert re.search(rf"{task}: {points} points: passed \d of \d checks: FAIL ",
+                         row["reason"]), row["reason"]
     if not submission.reason and not submission.loses and not submission.partial:
         assert row["reason"] == ""
 

@@ -125,6 +125,10 @@ class Record:
     kernel_seconds: float = 0.0
 
 
+MAX_REASON_CHARS = 400
+"""Characters of one failed task's reason kept in its record (and ``grades.csv``)."""
+
+
 def records_dir(root: Path, assignment: str) -> Path:
     """Where the records of ``assignment`` are kept."""
     return root / GRADES_DIR / assignment / "records"
@@ -167,7 +171,8 @@ def failed_tasks(notebook: Any) -> list[str]:
     """Test cells of a graded notebook that did not earn full points, ``"grade_id: why"``.
 
     Decided by :func:`~nncourse.autograde.status.test_cell_outcome`, the rule of
-    ``nncourse check`` too; only the first line of each reason is kept.
+    ``nncourse check`` too. Of each reason, the first line is kept, and for a partial score
+    the checks that failed (``passed 3 of 5 checks: FAIL ...; FAIL ...``).
     """
     failures = []
     for cell in notebook.cells:
@@ -175,8 +180,12 @@ def failed_tasks(notebook: Any) -> list[str]:
             continue
         outcome, reason = test_cell_outcome(cell)
         if outcome is not Outcome.PASSED:
-            first = (reason.strip().splitlines() or [str(outcome)])[0][:200]
-            failures.append(f"{cell.metadata.nbgrader['grade_id']}: {first}")
+            first, *rest = [" ".join(line.split()) for line in reason.strip().splitlines()
+                            ] or [str(outcome)]
+            failed = [line for line in rest if line.startswith("FAIL")]
+            why = f"{first} {'; '.join(failed)}" if outcome is Outcome.PARTIAL and failed \
+                else first
+            failures.append(f"{cell.metadata.nbgrader['grade_id']}: {why[:MAX_REASON_CHARS]}")
     return failures
 
 
