@@ -149,6 +149,11 @@ class KernelKind:
     preload: tuple[str, ...] = ()
     template: bool = True
 
+    @property
+    def template_key(self) -> tuple[str | None, tuple[str, ...]]:
+        """What a kernel template of this kind is made of: kinds that share it share this."""
+        return self.data_dir, self.preload
+
 
 class KernelSupply:
     """Where a grading worker's kernels come from: a template, and one started ahead.
@@ -190,7 +195,7 @@ class KernelSupply:
         except TemplateUnavailable:
             return
         with self.lock:
-            self.templates[(kind.data_dir, kind.preload)] = client
+            self.templates[kind.template_key] = client
 
     def retire(self, kernel: Kernel) -> None:
         """Kill a used kernel now; await its end and remove its folder at the next
@@ -224,7 +229,7 @@ class KernelSupply:
         return Kernel(sandbox.grading_spec(workdir, kind.memory_mb, kind.data_dir))
 
     def _template(self, kind: KernelKind) -> TemplateClient | None:
-        key = (kind.data_dir, kind.preload)
+        key = kind.template_key
         if key not in self.templates:
             try:
                 self.templates[key] = KernelTemplate(kind.data_dir, kind.preload)
@@ -233,8 +238,8 @@ class KernelSupply:
         return self.templates[key]
 
     def _drop_template(self, kind: KernelKind) -> None:
-        template = self.templates.get((kind.data_dir, kind.preload))
-        self.templates[(kind.data_dir, kind.preload)] = None
+        template = self.templates.get(kind.template_key)
+        self.templates[kind.template_key] = None
         if template is not None:
             template.close()
 

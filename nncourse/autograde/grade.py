@@ -508,7 +508,8 @@ def _grade_locally(root: Path, assignment: str, todo: dict[str, str], notes: dic
 
     ``config`` is the course's: each worker starts its first kernel with the settings its
     ``SandboxedExecute`` will ask for. ``started`` is called once every worker is forked.
-    ``early`` is a kernel template started before the config was read, used if it fits.
+    ``early`` is a kernel template started before the config was read, used if it fits
+    (its starter closes it); a template started here is closed here.
     """
     if not todo:
         return
@@ -520,7 +521,7 @@ def _grade_locally(root: Path, assignment: str, todo: dict[str, str], notes: dic
     context = _worker_context()
     shared = _shared_template(kind, early)
     with contextlib.ExitStack() as stack:
-        if shared is not None:
+        if shared is not None and shared is not early:
             stack.callback(shared.close)
         stack.enter_context(write_ahead_log(config.CourseDirectory.db_url))
         pool = stack.enter_context(ProcessPoolExecutor(
